@@ -1,0 +1,12 @@
+"""URL map of the broker. Each app mounts its own namespaced URLs."""
+
+from __future__ import annotations
+
+from django.urls import include, path
+
+from broker import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("accounts/", include("allauth.urls")),
+]
