@@ -1,0 +1,197 @@
+"""EDEK wire format: IronCore's `EncryptedDeks` protobuf, hand-rolled (DESIGN.md §6.3).
+
+    message EncryptedDek {
+      bytes encryptedDekData = 1; int32 kmsConfigId = 2; int32 leasedKeyId = 3;
+      bytes leasedKeyIv = 4; EncryptedDeks encryptedLeasedKeyData = 5; string tenantId = 6; }
+    message EncryptedDeks { repeated EncryptedDek encryptedDeks = 1; }
+
+Decoding is strict: anything that is not exactly this schema raises ProxyError(203).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from dataclasses import dataclass
+
+from tenant_security_proxy.errors import INVALID_PROVIDED_EDEK, ProxyError
+
+_VARINT, _LEN = 0, 2
+_MAX_DEPTH = 2  # an EDEK holds a leased-key EDEK, which holds no further nesting
+_MAX_EDEK_BYTES = 64 * 1024
+
+
+class InvalidEdekError(ProxyError):
+    def __init__(self, message: str = "Provided EDEK is not valid.") -> None:
+        super().__init__(INVALID_PROVIDED_EDEK, message)
+
+
+@dataclass(frozen=True, slots=True)
+class EncryptedDek:
+    encrypted_dek_data: bytes
+    kms_config_id: int
+    leased_key_id: int = 0
+    leased_key_iv: bytes = b""
+    encrypted_leased_key_data: tuple[EncryptedDek, ...] = ()
+    tenant_id: str = ""
+
+
+# ---- encoding ---------------------------------------------------------------------------
+
+
+def _varint(value: int) -> bytes:
+    if value < 0:
+        value += 1 << 64  # proto3 int32: negative values are sign-extended to 10 bytes
+    out = bytearray()
+    while value > 0x7F:
+        out.append((value & 0x7F) | 0x80)
+        value >>= 7
+    out.append(value)
+    return bytes(out)
+
+
+def _len_field(number: int, payload: bytes) -> bytes:
+    return _varint(number << 3 | _LEN) + _varint(len(payload)) + payload
+
+
+def encode_dek(dek: EncryptedDek) -> bytes:
+    # proto3: default values (0, empty) are not written.
+    out = bytearray()
+    if dek.encrypted_dek_data:
+        out += _len_field(1, dek.encrypted_dek_data)
+    if dek.kms_config_id:
+        out += _varint(2 << 3 | _VARINT) + _varint(dek.kms_config_id)
+    if dek.leased_key_id:
+        out += _varint(3 << 3 | _VARINT) + _varint(dek.leased_key_id)
+    if dek.leased_key_iv:
+        out += _len_field(4, dek.leased_key_iv)
+    if dek.encrypted_leased_key_data:
+        out += _len_field(5, encode_deks(dek.encrypted_leased_key_data))
+    if dek.tenant_id:
+        out += _len_field(6, dek.tenant_id.encode())
+    return bytes(out)
+
+
+def encode_deks(deks: tuple[EncryptedDek, ...] | list[EncryptedDek]) -> bytes:
+    return b"".join(_len_field(1, encode_dek(d)) for d in deks)
+
+
+def encode_edek_b64(dek: EncryptedDek) -> str:
+    return base64.b64encode(encode_deks((dek,))).decode("ascii")
+
+
+# ---- decoding ---------------------------------------------------------------------------
+
+
+def _read_varint(buf: bytes, pos: int) -> tuple[int, int]:
+    result = shift = 0
+    while True:
+        if pos >= len(buf) or shift > 63:
+            raise InvalidEdekError()
+        byte = buf[pos]
+        pos += 1
+        result |= (byte & 0x7F) << shift
+        if not byte & 0x80:
+            return result, pos
+        shift += 7
+
+
+def _fields(buf: bytes):  # type: ignore[no-untyped-def]
+    """Yield (field number, wire type, int value or bytes) of a message, strictly."""
+    pos = 0
+    while pos < len(buf):
+        key, pos = _read_varint(buf, pos)
+        number, wire = key >> 3, key & 7
+        if wire == _VARINT:
+            value, pos = _read_varint(buf, pos)
+            yield number, wire, value
+        elif wire == _LEN:
+            length, pos = _read_varint(buf, pos)
+            if pos + length > len(buf):
+                raise InvalidEdekError()
+            yield number, wire, buf[pos : pos + length]
+            pos += length
+        else:
+            raise InvalidEdekError()
+
+
+def _int32(value: int) -> int:
+    if value >= 1 << 63:
+        value -= 1 << 64
+    if not -(1 << 31) <= value < 1 << 31:
+        raise InvalidEdekError()
+    return value
+
+
+def _decode_dek(buf: bytes, depth: int) -> EncryptedDek:
+    values: dict[str, object] = {}
+    for number, wire, value in _fields(buf):
+        expected = _VARINT if number in (2, 3) else _LEN
+        if wire != expected or number not in range(1, 7):
+            raise InvalidEdekError()
+        if number == 1:
+            values["encrypted_dek_data"] = bytes(value)
+        elif number == 2:
+            values["kms_config_id"] = _int32(value)
+        elif number == 3:
+            values["leased_key_id"] = _int32(value)
+        elif number == 4:
+            values["leased_key_iv"] = bytes(value)
+        elif number == 5:
+            values["encrypted_leased_key_data"] = _decode_deks(value, depth + 1)
+        else:
+            try:
+                values["tenant_id"] = bytes(value).decode("utf-8")
+            except UnicodeDecodeError:
+                raise InvalidEdekError() from None
+    dek = EncryptedDek(
+        encrypted_dek_data=values.get("encrypted_dek_data", b""),  # type: ignore[arg-type]
+        kms_config_id=values.get("kms_config_id", 0),  # type: ignore[arg-type]
+        leased_key_id=values.get("leased_key_id", 0),  # type: ignore[arg-type]
+        leased_key_iv=values.get("leased_key_iv", b""),  # type: ignore[arg-type]
+        encrypted_leased_key_data=values.get("encrypted_leased_key_data", ()),  # type: ignore[arg-type]
+        tenant_id=values.get("tenant_id", ""),  # type: ignore[arg-type]
+    )
+    _check_semantics(dek)
+    return dek
+
+
+def _check_semantics(dek: EncryptedDek) -> None:
+    if not dek.encrypted_dek_data or dek.kms_config_id <= 0:
+        raise InvalidEdekError()
+    if dek.leased_key_id:
+        if len(dek.leased_key_iv) != 12 or not dek.encrypted_leased_key_data:
+            raise InvalidEdekError()
+    elif dek.leased_key_iv or dek.encrypted_leased_key_data:
+        raise InvalidEdekError()
+
+
+def _decode_deks(buf: bytes, depth: int) -> tuple[EncryptedDek, ...]:
+    if depth > _MAX_DEPTH:
+        raise InvalidEdekError()
+    deks = []
+    for number, wire, value in _fields(buf):
+        if number != 1 or wire != _LEN:
+            raise InvalidEdekError()
+        deks.append(_decode_dek(value, depth))
+    if not deks:
+        raise InvalidEdekError()
+    return tuple(deks)
+
+
+def decode_deks(buf: bytes) -> tuple[EncryptedDek, ...]:
+    """Parse an `EncryptedDeks` message; raise InvalidEdekError (203) on anything malformed."""
+    if len(buf) > _MAX_EDEK_BYTES:
+        raise InvalidEdekError()
+    return _decode_deks(buf, 1)
+
+
+def decode_edek_b64(text: object) -> EncryptedDek:
+    """The first EncryptedDek of a base64 EDEK string (IronCore: "safe to just use the first")."""
+    if not isinstance(text, str) or not text:
+        raise InvalidEdekError()
+    try:
+        raw = base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        raise InvalidEdekError() from None
+    return decode_deks(raw)[0]

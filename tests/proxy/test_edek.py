@@ -1,0 +1,94 @@
+from __future__ import annotations
+
+import base64
+
+import pytest
+
+from tenant_security_proxy.edek import (
+    EncryptedDek,
+    InvalidEdekError,
+    decode_deks,
+    decode_edek_b64,
+    encode_deks,
+    encode_edek_b64,
+)
+
+LEASED = EncryptedDek(
+    encrypted_dek_data=b"\x01" * 48,
+    kms_config_id=511,
+    leased_key_id=609,
+    leased_key_iv=b"\x02" * 12,
+    encrypted_leased_key_data=(EncryptedDek(encrypted_dek_data=b"\x03" * 113, kms_config_id=511),),
+    tenant_id="tenant-gcp-l",
+)
+
+
+def test_it_round_trips_a_leased_edek():
+    assert decode_edek_b64(encode_edek_b64(LEASED)) == LEASED
+
+
+def test_it_round_trips_an_unleased_edek_with_large_config_id():
+    dek = EncryptedDek(encrypted_dek_data=b"x" * 184, kms_config_id=2**31 - 1)
+    assert decode_deks(encode_deks([dek])) == (dek,)
+
+
+def test_it_decodes_hand_made_bytes_with_the_ironcore_field_numbers():
+    # EncryptedDeks{1: EncryptedDek{1: "ABC", 2: 538}}; 538 = varint 9a 04
+    raw = bytes.fromhex("0a08") + bytes.fromhex("0a03414243") + bytes.fromhex("109a04")
+    [dek] = decode_deks(raw)
+    assert dek == EncryptedDek(encrypted_dek_data=b"ABC", kms_config_id=538)
+
+
+def test_it_decodes_nested_leased_key_data_and_tenant_id():
+    inner = bytes.fromhex("0a0201021007")  # {1: 0102, 2: 7}
+    inner_deks = bytes([0x0A, len(inner)]) + inner
+    dek = (
+        bytes.fromhex("0a0130")  # data "0"
+        + bytes.fromhex("1007")  # config 7
+        + bytes.fromhex("1809")  # leased key 9
+        + bytes([0x22, 12])
+        + b"\x00" * 12  # iv
+        + bytes([0x2A, len(inner_deks)])
+        + inner_deks
+        + bytes([0x32, 2])
+        + b"t1"
+    )
+    raw = bytes([0x0A, len(dek)]) + dek
+    [parsed] = decode_deks(raw)
+    assert parsed.leased_key_id == 9
+    assert parsed.tenant_id == "t1"
+    assert parsed.encrypted_leased_key_data == (EncryptedDek(b"\x01\x02", 7),)
+
+
+def test_encoding_matches_protobuf_byte_layout():
+    raw = encode_deks([EncryptedDek(encrypted_dek_data=b"ABC", kms_config_id=538)])
+    assert raw.hex() == "0a080a03414243109a04"
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        pytest.param(b"", id="empty"),
+        pytest.param(b"\xff\xff\xff", id="garbage"),
+        pytest.param(bytes.fromhex("0a0a0a03414243"), id="truncated"),
+        pytest.param(bytes.fromhex("0a050a03414243"), id="inner-truncated"),
+        pytest.param(bytes.fromhex("0a0210 05"), id="missing-dek-data"),
+        pytest.param(bytes.fromhex("0a050a014110 00"), id="zero-config-id"),
+        pytest.param(bytes.fromhex("0a070a0141100512 00"), id="wrong-wire-type-for-field-2"),
+        pytest.param(bytes.fromhex("0a070a014110053800"), id="unknown-field-7"),
+        pytest.param(bytes.fromhex("0a070a014110051801"), id="leased-without-iv"),
+        pytest.param(bytes.fromhex("12050a01411005"), id="wrong-outer-field"),
+        pytest.param(bytes.fromhex("0d00000000"), id="fixed32-wire-type"),
+        pytest.param(bytes.fromhex("0a070a01411005320" + "1ff"), id="tenant-id-not-utf8"),
+    ],
+)
+def test_it_rejects_malformed_edeks_with_code_203(raw):
+    with pytest.raises(InvalidEdekError) as info:
+        decode_deks(raw)
+    assert info.value.code == 203
+
+
+@pytest.mark.parametrize("text", [None, "", "not base64!", 17, base64.b64encode(b"\x00").decode()])
+def test_it_rejects_non_base64_or_empty_edek_strings(text):
+    with pytest.raises(InvalidEdekError):
+        decode_edek_b64(text)
