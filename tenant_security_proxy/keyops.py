@@ -1,0 +1,79 @@
+"""Wrap, unwrap and rekey of data keys with the tenant's KMS, leased or not (DESIGN.md §6.3-6.4)."""
+
+from __future__ import annotations
+
+import os
+
+from tenant_security_proxy import errors
+from tenant_security_proxy.edek import EncryptedDek, InvalidEdekError, decode_edek_b64
+from tenant_security_proxy.errors import ProxyError
+from tenant_security_proxy.leasing import KMS_CALLS, LeaseManager, leased_wrap
+from tenant_security_proxy.state import ConfigRuntime, TenantRuntime
+
+_KMS_WRAP = KMS_CALLS.labels("wrap")
+_KMS_UNWRAP = KMS_CALLS.labels("unwrap")
+
+
+async def _kms_wrap(config: ConfigRuntime, dek: bytes) -> bytes:
+    _KMS_WRAP.inc()
+    try:
+        return await config.usable_kms().wrap(dek)
+    except ProxyError as exc:
+        config.record_error(exc)
+        raise
+    except Exception:
+        exc = ProxyError(errors.KMS_WRAP_FAILED)
+        config.record_error(exc)
+        raise exc from None
+
+
+async def _kms_unwrap(config: ConfigRuntime, data: bytes) -> bytes:
+    _KMS_UNWRAP.inc()
+    try:
+        return await config.usable_kms().unwrap(data)
+    except ProxyError as exc:
+        config.record_error(exc)
+        raise
+    except Exception:
+        exc = ProxyError(errors.KMS_UNWRAP_FAILED)
+        config.record_error(exc)
+        raise exc from None
+
+
+class KeyService:
+    def __init__(self, leases: LeaseManager) -> None:
+        self.leases = leases
+
+    async def wrap_dek(self, tenant: TenantRuntime, dek: bytes) -> EncryptedDek:
+        config = tenant.wrap_config()
+        if tenant.leasing_enabled:
+            lk = self.leases.current_for_wrap(tenant, config)
+            if lk is None:
+                lk = await self.leases.leased_key(tenant, config)
+            config.wraps += 1
+            return leased_wrap(lk, dek, tenant.tenant_id)
+        data = await _kms_wrap(config, dek)
+        config.wraps += 1
+        return EncryptedDek(data, config.config_id, tenant_id=tenant.tenant_id)
+
+    async def wrap(self, tenant: TenantRuntime) -> tuple[bytes, EncryptedDek]:
+        dek = os.urandom(32)
+        return dek, await self.wrap_dek(tenant, dek)
+
+    async def unwrap(self, tenant: TenantRuntime, edek_text: object) -> tuple[bytes, EncryptedDek]:
+        edek = decode_edek_b64(edek_text)
+        if edek.tenant_id and edek.tenant_id != tenant.tenant_id:
+            raise InvalidEdekError("EDEK was not created for this tenant.")
+        config = tenant.unwrap_config(edek.kms_config_id)
+        if edek.leased_key_id:
+            try:
+                dek = await self.leases.unwrap_leased(tenant, config, edek)
+            except ProxyError as exc:
+                config.record_error(exc)
+                raise
+        else:
+            dek = await _kms_unwrap(config, edek.encrypted_dek_data)
+        if len(dek) != 32:
+            raise ProxyError(errors.KMS_UNWRAP_FAILED)
+        config.unwraps += 1
+        return dek, edek
