@@ -19,7 +19,8 @@ class RequestContext:
 
 
 _current: contextvars.ContextVar[RequestContext] = contextvars.ContextVar(
-    "opencmk_request_context", default=RequestContext()
+    "opencmk_request_context",
+    default=RequestContext(),  # noqa: B039 -- frozen dataclass: immutable
 )
 
 

@@ -1,0 +1,50 @@
+"""``flush`` that knows the audit table is append-only.
+
+Django's test runner flushes the database after every transactional test; the append-only
+triggers would refuse that. On a test database (or with ``--wipe-audit-log``, for resetting a
+development database) the triggers are lifted for the flush and put back afterwards. On any
+other database the command refuses, as the triggers would anyway.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import CommandError, CommandParser
+from django.core.management.commands import flush
+from django.db import connections
+
+from audit import triggers
+
+
+def _is_test_database(connection: Any) -> bool:
+    try:
+        return bool(connection.settings_dict["NAME"] == connection.creation._get_test_db_name())
+    except Exception:  # unknown backends are simply not test databases
+        return False
+
+
+class Command(flush.Command):
+    def add_arguments(self, parser: CommandParser) -> None:
+        super().add_arguments(parser)
+        parser.add_argument(
+            "--wipe-audit-log",
+            action="store_true",
+            help="Also delete the append-only audit log (development databases only).",
+        )
+
+    def handle(self, **options: Any) -> None:
+        connection = connections[options["database"]]
+        if not (options["wipe_audit_log"] or _is_test_database(connection)):
+            raise CommandError(
+                "The audit log is append-only; pass --wipe-audit-log to flush it as well."
+            )
+        tables = connection.introspection.table_names()
+        if triggers.TABLE not in tables:
+            super().handle(**options)
+            return
+        triggers.remove(connection)
+        try:
+            super().handle(**options)
+        finally:
+            triggers.install(connection)
