@@ -111,6 +111,9 @@ class ProxyState:
     def __init__(self, *, max_staleness_s: float, clock: Callable[[], float] = time.monotonic):
         self.tenants: dict[str, TenantRuntime] = {}
         self.rejections: dict[str, str] = {}  # tenant id -> reason class of the last rejection
+        # Highest accepted (version, policy bytes) per tenant; kept even when a tenant is
+        # removed so that a broker cannot delete and re-add a tenant to roll its policy back.
+        self.seen: dict[str, tuple[int, bytes]] = {}
         self.max_staleness_s = max_staleness_s
         self.clock = clock
         self.loaded = False  # a complete snapshot has been applied

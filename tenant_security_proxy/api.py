@@ -1,0 +1,414 @@
+"""The IronCore-compatible HTTP API as a raw ASGI app (DESIGN.md §6.3).
+
+No framework on purpose: the wrap/unwrap path is the product's hot loop and must stay close to a
+raw ASGI JSON echo. Work that is not per request (route table, header lists, key bytes) is done
+once in `ProxyApi.__init__`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hmac
+import json
+import logging
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+from prometheus_client import Counter, Histogram
+
+from tenant_security_proxy import __version__, errors
+from tenant_security_proxy.edek import encode_edek_b64
+from tenant_security_proxy.errors import ProxyError
+from tenant_security_proxy.eventlog import proxy_event
+from tenant_security_proxy.keyops import KeyService
+from tenant_security_proxy.metrics import REGISTRY
+from tenant_security_proxy.state import EventSink, ProxyState
+
+log = logging.getLogger("tenant_security_proxy.api")
+
+Scope = Mapping[str, Any]
+Receive = Callable[[], Awaitable[dict[str, Any]]]
+Send = Callable[[dict[str, Any]], Awaitable[None]]
+Handler = Callable[[dict[str, Any]], Awaitable[Any]]
+
+MAX_BODY_BYTES = 4 * 1024 * 1024
+_JSON_HEADERS = [(b"content-type", b"application/json")]
+_ICL_OPTIONAL = ("dataLabel", "sourceIp", "objectId", "requestId")
+
+REQUESTS = Counter(
+    "tsp_requests",
+    "API requests by tenant, route and result code",
+    ["tenant", "route", "code"],
+    registry=REGISTRY,
+)
+LATENCY = Histogram(
+    "tsp_request_seconds",
+    "API request latency by route",
+    ["route"],
+    registry=REGISTRY,
+    buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+)
+
+
+def _b64(raw: bytes) -> str:
+    return base64.b64encode(raw).decode("ascii")
+
+
+def _bad(message: str) -> ProxyError:
+    return ProxyError(errors.INVALID_REQUEST_BODY, message)
+
+
+def icl_fields(body: Mapping[str, Any]) -> dict[str, str]:
+    """`iclFields` with `requestingId` required and the optional fields absent or null."""
+    fields = body.get("iclFields")
+    if not isinstance(fields, dict):
+        raise _bad("iclFields must be an object")
+    requesting = fields.get("requestingId")
+    if not isinstance(requesting, str) or not requesting:
+        raise _bad("iclFields.requestingId is required")
+    out = {"requestingId": requesting}
+    for name in _ICL_OPTIONAL:
+        value = fields.get(name)
+        if value is None:
+            continue
+        if not isinstance(value, str):
+            raise _bad(f"iclFields.{name} must be a string")
+        out[name] = value
+    return out
+
+
+def custom_fields(body: Mapping[str, Any]) -> dict[str, str]:
+    fields = body.get("customFields")
+    if fields is None:
+        return {}
+    if not isinstance(fields, dict) or not all(isinstance(v, str) for v in fields.values()):
+        raise _bad("customFields must be an object of strings")
+    return fields
+
+
+class ProxyApi:
+    """ASGI app. `secrets` handles key derivation; `on_client_event` validates client events."""
+
+    def __init__(
+        self,
+        *,
+        api_keys: list[str],
+        state: ProxyState,
+        keys: KeyService,
+        sink: EventSink,
+        derive: Callable[[Any, dict[str, Any]], Awaitable[dict[str, Any]]] | None = None,
+        validate_event: Callable[[str], str] | None = None,
+    ) -> None:
+        self._keys = [b"cmk " + k.encode() for k in api_keys]
+        self.state = state
+        self.keys = keys
+        self.sink = sink
+        self._derive = derive
+        self._validate_event = validate_event
+        self._routes: dict[str, tuple[str, Handler]] = {
+            "/api/1/document/wrap": ("wrap", self.wrap),
+            "/api/1/document/batch-wrap": ("batch-wrap", self.batch_wrap),
+            "/api/1/document/unwrap": ("unwrap", self.unwrap),
+            "/api/1/document/batch-unwrap": ("batch-unwrap", self.batch_unwrap),
+            "/api/1/document/rekey": ("rekey", self.rekey),
+            "/api/1/key/derive-with-secret-path": ("derive", self.derive),
+            "/api/1/event/security-event": ("security-event", self.security_event),
+            "/api/1/document/report-operations": ("report-operations", self.report_operations),
+        }
+        self._latency = {name: LATENCY.labels(name) for name, _ in self._routes.values()}
+
+    # ---- ASGI plumbing -------------------------------------------------------------------
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await _lifespan(receive, send)
+            return
+        if scope["type"] != "http":
+            return
+        route = self._routes.get(scope["path"])
+        if route is None:
+            await self._not_routed(scope, send)
+            return
+        if scope["method"] != "POST":
+            await _respond(send, 405, {"code": 100, "message": "Use POST."})
+            return
+        started = time.perf_counter()
+        name, handler = route
+        status, payload, tenant, code = await self._handle(scope, receive, handler)
+        await _respond(send, status, payload)
+        self._latency[name].observe(time.perf_counter() - started)
+        REQUESTS.labels(tenant, name, code).inc()
+
+    async def _handle(
+        self, scope: Scope, receive: Receive, handler: Handler
+    ) -> tuple[int, Any, str, str]:
+        tenant = ""
+        try:
+            self._authorize(scope)
+            body = await _read_json(receive)
+            tenant = body.get("tenantId") if isinstance(body.get("tenantId"), str) else ""
+            result = await handler(body)
+        except ProxyError as exc:
+            return exc.http_status, exc.to_json(), _label(tenant), str(exc.code)
+        except Exception:
+            log.exception("unhandled error in API handler")
+            return 500, {"code": 100, "message": "Unknown request error occurred"}, "", "100"
+        if result is _NO_CONTENT:
+            return 204, _NO_CONTENT, _label(tenant), "0"
+        return 200, result, _label(tenant), "0"
+
+    def _authorize(self, scope: Scope) -> None:
+        values = [v for k, v in scope["headers"] if k == b"authorization"]
+        ok = False
+        if len(values) == 1:  # a duplicated header is ambiguous: refuse it (P-05)
+            for key in self._keys:  # compare with every key so timing says nothing about which
+                ok = hmac.compare_digest(values[0], key) or ok
+        if not ok:
+            raise ProxyError(errors.UNAUTHORIZED_REQUEST)
+
+    async def _not_routed(self, scope: Scope, send: Send) -> None:
+        if scope["path"] == "/" and scope["method"] == "GET":
+            await _respond(
+                send,
+                200,
+                {"service": "opencmk-tenant-security-proxy", "port": "api", "version": __version__},
+            )
+        else:
+            await _respond(send, 404, {"code": 100, "message": "Unknown route."})
+
+    # ---- events --------------------------------------------------------------------------
+
+    def _event(self, name: str, tenant: str, body: dict[str, Any], **details: Any) -> None:
+        self.sink.emit(
+            tenant,
+            proxy_event(
+                name,
+                tenant,
+                icl_fields=icl_fields(body),
+                custom_fields=custom_fields(body),
+                details=details,
+            ),
+        )
+
+    # ---- routes --------------------------------------------------------------------------
+
+    async def wrap(self, body: dict[str, Any]) -> dict[str, str]:
+        icl_fields(body)
+        tenant = self.state.tenant(body.get("tenantId"))
+        dek, edek = await self.keys.wrap(tenant)
+        self._event(
+            "KMS_WRAP",
+            tenant.tenant_id,
+            body,
+            kms_config_id=edek.kms_config_id,
+            leased=bool(edek.leased_key_id),
+        )
+        return {"dek": _b64(dek), "edek": encode_edek_b64(edek)}
+
+    async def unwrap(self, body: dict[str, Any]) -> dict[str, str]:
+        icl_fields(body)
+        tenant = self.state.tenant(body.get("tenantId"))
+        dek, edek = await self.keys.unwrap(tenant, body.get("encryptedDocumentKey"))
+        self._event(
+            "KMS_UNWRAP",
+            tenant.tenant_id,
+            body,
+            kms_config_id=edek.kms_config_id,
+            leased=bool(edek.leased_key_id),
+        )
+        return {"dek": _b64(dek)}
+
+    async def batch_wrap(self, body: dict[str, Any]) -> dict[str, Any]:
+        icl_fields(body)
+        ids = body.get("documentIds")
+        if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
+            raise _bad("documentIds must be a list of strings")
+        tenant = self.state.tenant(body.get("tenantId"))
+        results = await asyncio.gather(
+            *(self.keys.wrap(tenant) for _ in ids), return_exceptions=True
+        )
+        keys, failures = {}, {}
+        for doc_id, result in zip(ids, results, strict=True):
+            if isinstance(result, ProxyError):
+                failures[doc_id] = result.to_json()
+            elif isinstance(result, BaseException):
+                failures[doc_id] = {"code": 100, "message": "Unknown request error occurred"}
+            else:
+                keys[doc_id] = {"dek": _b64(result[0]), "edek": encode_edek_b64(result[1])}
+        self._event(
+            "KMS_BATCH_WRAP", tenant.tenant_id, body, succeeded=len(keys), failed=len(failures)
+        )
+        return {"keys": keys, "failures": failures}
+
+    async def batch_unwrap(self, body: dict[str, Any]) -> dict[str, Any]:
+        icl_fields(body)
+        edeks = body.get("edeks")
+        if not isinstance(edeks, dict):
+            raise _bad("edeks must be an object")
+        tenant = self.state.tenant(body.get("tenantId"))
+        ids = list(edeks)
+        results = await asyncio.gather(
+            *(self.keys.unwrap(tenant, edeks[i]) for i in ids), return_exceptions=True
+        )
+        keys, failures = {}, {}
+        for doc_id, result in zip(ids, results, strict=True):
+            if isinstance(result, ProxyError):
+                failures[doc_id] = result.to_json()
+            elif isinstance(result, BaseException):
+                failures[doc_id] = {"code": 100, "message": "Unknown request error occurred"}
+            else:
+                keys[doc_id] = {"dek": _b64(result[0])}
+        self._event(
+            "KMS_BATCH_UNWRAP", tenant.tenant_id, body, succeeded=len(keys), failed=len(failures)
+        )
+        return {"keys": keys, "failures": failures}
+
+    async def rekey(self, body: dict[str, Any]) -> dict[str, str]:
+        icl_fields(body)
+        new_tenant_id = body.get("newTenantId")
+        if not isinstance(new_tenant_id, str) or not new_tenant_id:
+            raise _bad("newTenantId is required")
+        tenant = self.state.tenant(body.get("tenantId"))
+        new_tenant = self.state.tenant(new_tenant_id)
+        dek, old = await self.keys.unwrap(tenant, body.get("encryptedDocumentKey"))
+        edek = await self.keys.wrap_dek(new_tenant, dek)
+        self._event(
+            "KMS_REKEY",
+            tenant.tenant_id,
+            body,
+            kms_config_id=old.kms_config_id,
+            new_tenant_id=new_tenant_id,
+        )
+        if new_tenant_id != tenant.tenant_id:
+            self._event(
+                "KMS_REKEY",
+                new_tenant_id,
+                body,
+                kms_config_id=edek.kms_config_id,
+                from_tenant_id=tenant.tenant_id,
+            )
+        return {"dek": _b64(dek), "edek": encode_edek_b64(edek)}
+
+    async def derive(self, body: dict[str, Any]) -> dict[str, Any]:
+        icl_fields(body)
+        tenant = self.state.tenant(body.get("tenantId"))
+        if self._derive is None:
+            raise ProxyError(errors.UNKNOWN_ERROR, "Key derivation is not available.")
+        result = await self._derive(tenant, body)
+        self._event(
+            "KMS_DERIVE",
+            tenant.tenant_id,
+            body,
+            secret_type=body.get("secretType"),
+            paths=len(body.get("paths") or {}),
+        )
+        return result
+
+    async def security_event(self, body: dict[str, Any]) -> None:
+        fields = icl_fields(body)
+        tenant_id = body.get("tenantId")
+        if not isinstance(tenant_id, str) or not tenant_id:
+            raise _bad("tenantId is required")
+        raw_icl = body["iclFields"]
+        # TSCs put the event in iclFields.event, alloy at the top level: accept both.
+        name = raw_icl.get("event") if raw_icl.get("event") is not None else body.get("event")
+        if not isinstance(name, str):
+            raise ProxyError(errors.SECURITY_EVENT_REJECTED, "event is required")
+        if self._validate_event is not None:
+            name = self._validate_event(name)
+        timestamp = body.get("timestampMillis")
+        if timestamp is not None and (
+            not isinstance(timestamp, int) or isinstance(timestamp, bool)
+        ):
+            raise _bad("timestampMillis must be an integer")
+        event = proxy_event(
+            name,
+            tenant_id,
+            icl_fields=fields,
+            custom_fields=custom_fields(body),
+            details={"timestamp_millis": timestamp or int(time.time() * 1000)},
+        )
+        event["source"] = "client"
+        self.sink.emit(tenant_id, event)
+        return None
+
+    async def report_operations(self, body: dict[str, Any]) -> object:
+        icl_fields(body)
+        operations = body.get("operations")
+        if not isinstance(operations, dict):
+            raise _bad("operations must be an object")
+        tenant = self.state.tenant(body.get("tenantId"))
+        wraps = unwraps = 0
+        for counts in operations.values():
+            if isinstance(counts, dict):
+                wraps += int(counts.get("wraps") or 0)
+                unwraps += int(counts.get("unwraps") or 0)
+        self._event(
+            "KMS_CACHED_KEY_OPERATIONS",
+            tenant.tenant_id,
+            body,
+            edeks=len(operations),
+            wraps=wraps,
+            unwraps=unwraps,
+        )
+        return _NO_CONTENT
+
+
+_NO_CONTENT = object()
+
+
+def _label(tenant: str) -> str:
+    # Bound label size; tenant ids are exact-matched elsewhere, this is only for metrics.
+    return tenant[:128]
+
+
+async def _read_json(receive: Receive) -> dict[str, Any]:
+    message = await receive()
+    body = message.get("body", b"")
+    if message.get("more_body"):
+        chunks = [body]
+        size = len(body)
+        while message.get("more_body"):
+            message = await receive()
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > MAX_BODY_BYTES:
+                raise _bad("Request body too large.")
+            chunks.append(chunk)
+        body = b"".join(chunks)
+    try:
+        value = json.loads(body)
+    except ValueError:
+        raise _bad("Request body was not valid JSON.") from None
+    if not isinstance(value, dict):
+        raise _bad("Request body must be a JSON object.")
+    return value
+
+
+async def _respond(send: Send, status: int, payload: Any) -> None:
+    if payload is _NO_CONTENT:
+        await send({"type": "http.response.start", "status": status, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+        return
+    body = json.dumps(payload, separators=(",", ":")).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [*_JSON_HEADERS, (b"content-length", str(len(body)).encode())],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+async def _lifespan(receive: Receive, send: Send) -> None:
+    # The runtime (sync loop, event hub) is started by the caller, not by the server's lifespan.
+    while True:
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            await send({"type": "lifespan.startup.complete"})
+        elif message["type"] == "lifespan.shutdown":
+            await send({"type": "lifespan.shutdown.complete"})
+            return
