@@ -1,0 +1,401 @@
+"""EventHub: per-tenant bounded queues, batching, retry, drop-and-count (DESIGN.md §6.5, L-13).
+
+Delivery policy. `emit` never blocks and never fails the caller: wrap and unwrap go on while a
+tenant's logging sink is down, as with IronCore's TSP (which drops an event it cannot hand to the
+Logdriver within 25 ms). Each tenant buffers up to `max_queue_per_tenant` events; past that new
+events are dropped, counted in `tsp_events_dropped_total{tenant}`, logged as a warning, and
+reported to the tenant itself by an `EVENTS_DROPPED` event as soon as its queue has room. Failing
+closed instead would hand whoever can break a tenant's SIEM endpoint an outage of that tenant's
+application; the tenant keeps the stronger control of disabling its KMS config.
+
+Concurrency. One asyncio task per tenant that has events pending (started by `emit`, ended when
+the queue is empty): a slow or dead sink then delays only its own tenant, batches of one tenant
+stay strictly in order (the in-flight batch is retried, capped jittered exponential back-off,
+until it is delivered or refused for good), and idle tenants cost no task at all. A shared worker
+pool would need its own per-tenant fairness and ordering bookkeeping to get the same.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import json
+import logging
+import random
+import sys
+import time
+from collections import deque
+from collections.abc import Mapping
+from typing import Any, TextIO
+
+from tenant_security_proxy.events import metrics, model, names
+from tenant_security_proxy.events.sinks import Sink, SinkDeliveryError, StdoutSink, build_sink
+
+logger = logging.getLogger("tenant_security_proxy.events")
+_rng = random.SystemRandom()
+
+
+class _Tenant:
+    """One tenant's queue, sink and counters; touched only from the event loop's thread."""
+
+    def __init__(self, tenant_id: str, sink: Sink, digest: str | None) -> None:
+        self.tenant_id = tenant_id
+        self.sink = sink
+        self.digest = digest
+        self.queue: deque[tuple[float, Mapping[str, Any]]] = deque()
+        self.inflight: list[dict[str, Any]] = []
+        self.task: asyncio.Task[None] | None = None
+        self.wake = asyncio.Event()
+        self.delivered = self.failed = self.dropped = self.send_errors = 0
+        self.unreported_drops = 0
+        self.first_drop_at: float | None = None
+        self.last_error: str | None = None
+        self.last_delivery_at: float | None = None
+        self.remove_deadline: float | None = None
+
+    def depth(self) -> int:
+        return len(self.queue) + len(self.inflight)
+
+
+class EventHub:
+    def __init__(
+        self,
+        max_queue_per_tenant: int = 10_000,
+        batch_size: int = 100,
+        flush_interval_s: float = 1.0,
+        stdout: TextIO | None = None,
+        *,
+        retry_base_s: float = 0.25,
+        retry_cap_s: float = 30.0,
+        stop_timeout_s: float = 5.0,
+        remove_grace_s: float = 30.0,
+    ) -> None:
+        if max_queue_per_tenant < 1 or batch_size < 1 or flush_interval_s <= 0:
+            raise ValueError("queue size, batch size and flush interval must be positive")
+        self._max = max_queue_per_tenant
+        self._batch = batch_size
+        self._interval = flush_interval_s
+        self._stdout = stdout if stdout is not None else sys.stdout
+        self._stdout_sink = StdoutSink(self._stdout)
+        self._retry_base, self._retry_cap = retry_base_s, retry_cap_s
+        self._stop_timeout, self._remove_grace = stop_timeout_s, remove_grace_s
+        self._tenants: dict[str, _Tenant] = {}
+        self._draining: set[_Tenant] = set()
+        self._closing: set[asyncio.Task[None]] = set()
+        self._retired: list[Sink] = []
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._running = self._stopping = False
+        self._stop_event = asyncio.Event()
+        metrics.QUEUED.hubs.add(self)
+
+    # ----------------------------------------------------------------- lifecycle
+
+    async def start(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._running, self._stopping = True, False
+        for state in self._tenants.values():
+            if state.depth() and state.task is None:
+                self._spawn(state)
+
+    async def stop(self, timeout_s: float | None = None) -> None:
+        """Deliver what can be delivered within the deadline; count the rest as dropped."""
+        if not self._running:
+            await self._close_sinks()
+            return
+        self._stopping = True
+        self._stop_event.set()
+        states = [*self._tenants.values(), *self._draining]
+        for state in states:
+            if state.depth() and state.task is None:
+                self._spawn(state)
+            state.wake.set()
+        tasks = [s.task for s in states if s.task is not None]
+        if tasks:
+            _, pending = await asyncio.wait(tasks, timeout=timeout_s or self._stop_timeout)
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+        for state in states:
+            if state.depth():
+                logger.warning(
+                    "events: %d events for tenant %s undelivered at shutdown",
+                    state.depth(),
+                    state.tenant_id,
+                )
+                self._drop(state, state.depth(), quiet=True)
+                state.queue.clear()
+                state.inflight = []
+        self._running = False
+        await self._close_sinks()
+
+    async def _close_sinks(self) -> None:
+        sinks = {id(s.sink): s.sink for s in [*self._tenants.values(), *self._draining]}
+        sinks.update({id(s): s for s in self._retired})
+        self._retired.clear()
+        if self._closing:
+            await asyncio.gather(*self._closing, return_exceptions=True)
+        for sink in sinks.values():
+            if sink is not self._stdout_sink:
+                await _close_quietly(sink)
+
+    # ----------------------------------------------------------------- tenants
+
+    def configure_tenant(self, tenant_id: str, logging_config: Mapping[str, Any] | None) -> None:
+        """Route a tenant's events to the sink its config names (None: stdout JSON lines).
+
+        Raises SinkConfigError (the tenant keeps its previous sink) for an unusable config.
+        Calling again with an identical config keeps the current sink and its connections.
+        """
+        digest = _digest(logging_config)
+        state = self._tenants.get(tenant_id)
+        if state is not None and state.digest == digest:
+            return
+        sink = (
+            self._stdout_sink
+            if logging_config is None
+            else build_sink(logging_config, stdout=self._stdout)
+        )
+        if state is None:
+            self._tenants[tenant_id] = _Tenant(tenant_id, sink, digest)
+            return
+        old, state.sink, state.digest = state.sink, sink, digest
+        # A batch in flight on the old sink fails retriably and is resent on the new one.
+        self._retire(old)
+
+    def remove_tenant(self, tenant_id: str) -> None:
+        """Forget a tenant; what it has queued is still delivered for `remove_grace_s`."""
+        state = self._tenants.pop(tenant_id, None)
+        if state is None:
+            return
+        state.remove_deadline = time.monotonic() + self._remove_grace
+        if not state.depth() and state.task is None:
+            self._retire(state.sink)
+            return
+        self._draining.add(state)
+        if state.task is None and self._running:
+            self._spawn(state)
+        state.wake.set()
+
+    # ----------------------------------------------------------------- hot path
+
+    def emit(self, tenant_id: str, event: Mapping[str, Any]) -> None:
+        """Queue one event; never blocks, never raises. Call from the event loop's thread."""
+        try:
+            state = self._tenants.get(tenant_id)
+            if state is None:
+                # Unknown tenant: its events go to stdout, like IronCore's Logdriver.
+                state = self._tenants[tenant_id] = _Tenant(tenant_id, self._stdout_sink, None)
+            if len(state.queue) + len(state.inflight) >= self._max:
+                self._drop(state, 1)
+                return
+            state.queue.append((time.time(), event))
+            if state.task is None:
+                if self._running:
+                    self._spawn(state)
+            elif len(state.queue) >= self._batch:
+                state.wake.set()
+        except Exception:  # the request path must not fail because of its audit trail
+            logger.exception("events: emit failed for tenant %s", tenant_id)
+
+    def emit_threadsafe(self, tenant_id: str, event: Mapping[str, Any]) -> None:
+        """`emit` from a thread other than the event loop's (e.g. a KMS worker thread)."""
+        if self._loop is None:
+            logger.warning("events: emit_threadsafe before start; event for %s lost", tenant_id)
+            return
+        self._loop.call_soon_threadsafe(self.emit, tenant_id, event)
+
+    # ----------------------------------------------------------------- delivery
+
+    def _spawn(self, state: _Tenant) -> None:
+        assert self._loop is not None
+        state.task = self._loop.create_task(self._run(state), name=f"events:{state.tenant_id}")
+
+    async def _run(self, state: _Tenant) -> None:
+        try:
+            while True:
+                if not state.inflight:
+                    if not state.queue:
+                        return
+                    await self._wait_for_batch(state)
+                    self._take(state)
+                await self._deliver(state)
+                self._report_drops(state)
+        finally:
+            state.task = None
+            if state.remove_deadline is not None and not state.depth():
+                self._draining.discard(state)
+                self._retire(state.sink)
+
+    async def _wait_for_batch(self, state: _Tenant) -> None:
+        if self._stopping or state.remove_deadline is not None:
+            return
+        state.wake.clear()
+        if len(state.queue) >= self._batch:
+            return
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(state.wake.wait(), self._interval)
+
+    def _take(self, state: _Tenant) -> None:
+        count = min(self._batch, len(state.queue))
+        taken = [state.queue.popleft() for _ in range(count)]
+        # Enriched once, so a retried batch carries the same event ids (receivers deduplicate).
+        state.inflight = [model.finalize(state.tenant_id, at, ev) for at, ev in taken]
+
+    async def _deliver(self, state: _Tenant) -> None:
+        attempt = 0
+        while state.inflight:
+            sink = state.sink
+            started = time.perf_counter()
+            try:
+                rejected = await sink.send(state.inflight)
+            except SinkDeliveryError as exc:
+                self._note_error(state, sink, exc.reason)
+                if not exc.retriable:
+                    self._count_failed(state, sink, len(state.inflight))
+                    state.inflight = []
+                    return
+            except Exception as exc:  # a sink bug must not end this tenant's delivery
+                self._note_error(state, sink, f"internal error ({type(exc).__name__})")
+            else:
+                metrics.SEND_SECONDS.labels(sink.provider).observe(time.perf_counter() - started)
+                self._count_delivered(state, sink, len(state.inflight) - rejected, rejected)
+                state.inflight = []
+                return
+            if self._past_remove_deadline(state):
+                return
+            attempt += 1
+            await self._backoff(attempt)
+
+    async def _backoff(self, attempt: int) -> None:
+        ceiling = min(self._retry_cap, self._retry_base * 2 ** min(attempt - 1, 30))
+        delay = ceiling / 2 + _rng.uniform(0, ceiling / 2)  # "equal jitter"
+        if self._stopping:
+            await asyncio.sleep(min(delay, self._retry_base))
+            return
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stop_event.wait(), delay)
+
+    def _past_remove_deadline(self, state: _Tenant) -> bool:
+        if state.remove_deadline is None or time.monotonic() < state.remove_deadline:
+            return False
+        logger.warning(
+            "events: tenant %s removed; %d undeliverable events dropped",
+            state.tenant_id,
+            state.depth(),
+        )
+        self._drop(state, state.depth(), quiet=True)
+        state.queue.clear()
+        state.inflight = []
+        return True
+
+    # ----------------------------------------------------------------- accounting
+
+    def _drop(self, state: _Tenant, count: int, *, quiet: bool = False) -> None:
+        state.dropped += count
+        state.unreported_drops += count
+        metrics.DROPPED.labels(state.tenant_id).inc(count)
+        if state.first_drop_at is None:
+            state.first_drop_at = time.time()
+            if not quiet:
+                logger.warning(
+                    "events: queue for tenant %s is full (%d); dropping new events",
+                    state.tenant_id,
+                    self._max,
+                )
+
+    def _report_drops(self, state: _Tenant) -> None:
+        """Tell the tenant's own sink how many of its events were lost, once there is room."""
+        if not state.unreported_drops or state.depth() >= self._max:
+            return
+        details = {
+            "count": state.unreported_drops,
+            "first_dropped_at": model.rfc3339_ms(state.first_drop_at),
+            "last_dropped_at": model.rfc3339_ms(),
+            "reason": "queue_full",
+            "queue_limit": self._max,
+        }
+        event = model.proxy_event(
+            tenant_id=state.tenant_id, event=names.EVENTS_DROPPED, details=details
+        )
+        state.queue.append((time.time(), event))
+        state.unreported_drops, state.first_drop_at = 0, None
+
+    def _note_error(self, state: _Tenant, sink: Sink, reason: str) -> None:
+        state.send_errors += 1
+        if state.last_error != reason:
+            logger.warning(
+                "events: delivery to %s for tenant %s failed: %s",
+                sink.provider,
+                state.tenant_id,
+                reason,
+            )
+        state.last_error = reason
+        metrics.SEND_ERRORS.labels(state.tenant_id, sink.provider).inc()
+
+    def _count_delivered(self, state: _Tenant, sink: Sink, delivered: int, rejected: int) -> None:
+        state.delivered += delivered
+        state.last_delivery_at, state.last_error = time.time(), None
+        metrics.DELIVERED.labels(state.tenant_id, sink.provider).inc(delivered)
+        if rejected:
+            self._count_failed(state, sink, rejected)
+
+    def _count_failed(self, state: _Tenant, sink: Sink, count: int) -> None:
+        state.failed += count
+        metrics.FAILED.labels(state.tenant_id, sink.provider).inc(count)
+        logger.warning(
+            "events: %s refused %d events of tenant %s for good",
+            sink.provider,
+            count,
+            state.tenant_id,
+        )
+
+    def _retire(self, sink: Sink) -> None:
+        if sink is self._stdout_sink:
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            self._retired.append(sink)
+            return
+        task = loop.create_task(_close_quietly(sink))
+        self._closing.add(task)
+        task.add_done_callback(self._closing.discard)
+
+    # ----------------------------------------------------------------- introspection
+
+    def queue_depths(self) -> dict[str, int]:
+        return {tid: s.depth() for tid, s in self._tenants.items()}
+
+    def stats(self) -> dict[str, dict[str, Any]]:
+        """Per tenant: sink, queued, delivered, failed, dropped, send_errors, last_error, ..."""
+        return {tid: _stats(s) for tid, s in self._tenants.items()}
+
+
+def _stats(state: _Tenant) -> dict[str, Any]:
+    return {
+        "sink": state.sink.provider,
+        "queued": state.depth(),
+        "delivered": state.delivered,
+        "failed": state.failed,
+        "dropped": state.dropped,
+        "send_errors": state.send_errors,
+        "last_error": state.last_error,
+        "last_delivery_at": (
+            model.rfc3339_ms(state.last_delivery_at) if state.last_delivery_at else None
+        ),
+    }
+
+
+def _digest(config: Mapping[str, Any] | None) -> str | None:
+    if config is None:
+        return None
+    canonical = json.dumps(config, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+async def _close_quietly(sink: Sink) -> None:
+    try:
+        await asyncio.wait_for(sink.aclose(), 5.0)
+    except Exception as exc:  # closing is best effort; never let it mask shutdown
+        logger.warning("events: closing %s sink failed (%s)", sink.provider, type(exc).__name__)
