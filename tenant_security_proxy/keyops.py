@@ -56,6 +56,12 @@ class KeyService:
         config.wraps += 1
         return EncryptedDek(data, config.config_id, tenant_id=tenant.tenant_id)
 
+    async def wrap_dek_with_kms(self, tenant: TenantRuntime, dek: bytes) -> EncryptedDek:
+        """Wrap directly with the primary KMS, never with a leased key (long-lived secrets)."""
+        config = tenant.wrap_config()
+        data = await _kms_wrap(config, dek)
+        return EncryptedDek(data, config.config_id, tenant_id=tenant.tenant_id)
+
     async def wrap(self, tenant: TenantRuntime) -> tuple[bytes, EncryptedDek]:
         dek = os.urandom(32)
         return dek, await self.wrap_dek(tenant, dek)
