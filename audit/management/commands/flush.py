@@ -10,18 +10,23 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core import mail
 from django.core.management.base import CommandError, CommandParser
 from django.core.management.commands import flush
 from django.db import connections
+from django.db.backends.base.creation import TEST_DATABASE_PREFIX
 
 from audit import triggers
 
 
 def _is_test_database(connection: Any) -> bool:
-    try:
-        return bool(connection.settings_dict["NAME"] == connection.creation._get_test_db_name())
-    except Exception:  # unknown backends are simply not test databases
+    """True under Django's test runner on a test database (``test_…`` or in-memory SQLite)."""
+    # setup_test_environment() installs mail.outbox; no production process has it.
+    if not hasattr(mail, "outbox"):
         return False
+    name = str(connection.settings_dict["NAME"])
+    in_memory = connection.vendor == "sqlite" and connection.is_in_memory_db()
+    return in_memory or name.startswith(TEST_DATABASE_PREFIX)
 
 
 class Command(flush.Command):

@@ -1,0 +1,36 @@
+"""Test helpers: lift the append-only triggers to play the attacker with database access."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from django.db import connection
+
+from audit import triggers
+
+
+@contextmanager
+def triggers_disabled() -> Iterator[None]:
+    """What a superuser could do; the hash chain must still notice (L-04)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            # Deferred FK checks of rows inserted in this transaction block ALTER TABLE.
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            cursor.execute(f"ALTER TABLE {triggers.TABLE} DISABLE TRIGGER USER")
+        try:
+            yield
+        finally:
+            with connection.cursor() as cursor:
+                cursor.execute(f"ALTER TABLE {triggers.TABLE} ENABLE TRIGGER USER")
+    else:
+        triggers.remove(connection)
+        try:
+            yield
+        finally:
+            triggers.install(connection)
+
+
+def raw(sql: str, params: list[object] | None = None) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params or [])
