@@ -327,6 +327,7 @@ class _TlsServer(ThreadingHTTPServer):
 def _handler_for(fake: AzureKeyVaultFake) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True  # headers and body go out in two writes
 
         def do_GET(self) -> None:
             self._respond("GET")

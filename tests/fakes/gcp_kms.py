@@ -10,7 +10,9 @@ What is faithful (checked against google-cloud-kms 3.18 REST transport and cloud
 - request checksums are verified server-side (400 INVALID_ARGUMENT on mismatch), AAD is bound;
 - errors are `{"error": {"code", "message", "status"}}` with the gRPC status names;
 - Bearer tokens must come from the token endpoint, which verifies the RS256 JWT assertion
-  signed with the service account's private key (`aud` = token URI), like oauth2.googleapis.com.
+  signed with the service account's private key (`aud` = token URI), like oauth2.googleapis.com,
+  and the KMS API also accepts AIP-4111 self-signed JWTs (RS256 by a registered service account,
+  `scope` including cloudkms), which is what google-auth sends by default.
 
 What is not: ciphertexts are a private format (real ones are opaque too), one process-wide
 key store, no IAM beyond an explicit deny list.
@@ -36,6 +38,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+_KMS_SCOPE = "https://www.googleapis.com/auth/cloudkms"
 _STATUS_NAMES = {
     400: "INVALID_ARGUMENT",
     401: "UNAUTHENTICATED",
@@ -172,30 +175,51 @@ class GcpKmsFake:
         grant = form.get("grant_type", [""])[0]
         if grant != "urn:ietf:params:oauth:grant-type:jwt-bearer":
             return 400, {"error": "unsupported_grant_type", "error_description": grant}
-        try:
-            head_b64, claims_b64, sig_b64 = form["assertion"][0].split(".")
-            claims = json.loads(_b64url_decode(claims_b64))
-            public = self._accounts[claims["iss"]]
-            public.verify(
-                _b64url_decode(sig_b64),
-                f"{head_b64}.{claims_b64}".encode(),
-                padding.PKCS1v15(),
-                hashes.SHA256(),
-            )
-        except (KeyError, ValueError, InvalidSignature):
+        claims = self._verified_claims(form.get("assertion", [""])[0])
+        if claims is None:
             return 400, {"error": "invalid_grant", "error_description": "Invalid JWT Signature."}
-        if claims.get("aud") != self.token_uri or claims.get("exp", 0) < time.time():
+        if claims.get("aud") != self.token_uri:
             return 400, {"error": "invalid_grant", "error_description": "Invalid JWT: aud/exp"}
         token = "ya29.fake-" + secrets.token_urlsafe(24)
         with self._lock:
             self._tokens[token] = claims["iss"]
         return 200, {"access_token": token, "expires_in": 3599, "token_type": "Bearer"}
 
+    def _verified_claims(self, assertion: str) -> dict[str, Any] | None:
+        """Claims of a JWT signed (RS256) by a registered service account, else None."""
+        try:
+            head_b64, claims_b64, sig_b64 = assertion.split(".")
+            claims = json.loads(_b64url_decode(claims_b64))
+            with self._lock:
+                public = self._accounts[claims["iss"]]
+            public.verify(
+                _b64url_decode(sig_b64),
+                f"{head_b64}.{claims_b64}".encode(),
+                padding.PKCS1v15(),
+                hashes.SHA256(),
+            )
+        except (KeyError, ValueError, TypeError, InvalidSignature):
+            return None
+        if not isinstance(claims, dict) or claims.get("exp", 0) < time.time():
+            return None
+        return claims
+
     def _caller(self, authorization: str | None) -> str | None:
         if not authorization or not authorization.startswith("Bearer "):
             return None
+        token = authorization[len("Bearer ") :]
         with self._lock:
-            return self._tokens.get(authorization[len("Bearer ") :])
+            caller = self._tokens.get(token)
+        if caller is not None:
+            return caller
+        # AIP-4111 self-signed JWT, what google-auth sends for service accounts with scopes.
+        claims = self._verified_claims(token)
+        if claims is None:
+            return None
+        scoped = _KMS_SCOPE in str(claims.get("scope", "")).split()
+        if scoped or claims.get("aud") == "https://cloudkms.googleapis.com/":
+            return str(claims["iss"])
+        return None
 
     def _kms(self, caller: str, name: str, verb: str, body: dict) -> tuple[int, dict[str, Any]]:
         permission = "useToEncrypt" if verb == "encrypt" else "useToDecrypt"
@@ -312,7 +336,10 @@ def _error(status: int, message: str) -> tuple[int, dict[str, Any]]:
 
 def _handler_for(fake: GcpKmsFake) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"  # keep-alive, like Google's front ends
+        protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = (
+            True  # headers and body go out in two writes  # keep-alive, like Google's front ends
+        )
 
         def do_POST(self) -> None:
             self._respond("POST")
