@@ -39,3 +39,59 @@ def get(url: str) -> tuple[int, bytes]:
 
 def meta(tenant_id: str, **icl: Any) -> dict[str, Any]:
     return {"tenantId": tenant_id, "iclFields": {"requestingId": "alice"} | icl, "customFields": {}}
+
+
+class RecordingHub:
+    """Stands in for EventHub in unit tests: records what the proxy emits."""
+
+    def __init__(self) -> None:
+        self.events: list[tuple[str, dict[str, Any]]] = []
+        self.logging: dict[str, Any] = {}
+
+    def emit(self, tenant_id: str, event: dict[str, Any]) -> None:
+        self.events.append((tenant_id, event))
+
+    def configure_tenant(self, tenant_id: str, config: Any) -> None:
+        self.logging[tenant_id] = config
+
+    def remove_tenant(self, tenant_id: str) -> None:
+        self.logging.pop(tenant_id, None)
+
+    def stats(self) -> dict[str, Any]:
+        return {}
+
+    async def start(self) -> None:
+        return None
+
+    async def stop(self) -> None:
+        return None
+
+    def named(self, name: str, tenant_id: str | None = None) -> list[dict[str, Any]]:
+        return [e for t, e in self.events if e["event"] == name and tenant_id in (None, t)]
+
+
+async def asgi_call(
+    app: Any,
+    method: str,
+    path: str,
+    body: Any = None,
+    headers: list[tuple[bytes, bytes]] | None = None,
+) -> tuple[int, Any]:
+    """Call an ASGI app in-process and decode its JSON answer."""
+    raw = body if isinstance(body, bytes) else (b"" if body is None else json.dumps(body).encode())
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": raw, "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {"type": "http", "method": method, "path": path, "headers": headers or []}
+    await app(scope, receive, send)
+    status = sent[0]["status"]
+    payload = b"".join(m.get("body", b"") for m in sent[1:])
+    try:
+        return status, json.loads(payload) if payload else None
+    except ValueError:
+        return status, payload

@@ -1,4 +1,4 @@
-"""Interoperability: IronCore's own SDK (`ironcore-alloy`, SaaS Shield clients) against this proxy."""
+"""Interop: IronCore's own SDK (`ironcore-alloy`, SaaS Shield clients) against this proxy."""
 
 from __future__ import annotations
 
@@ -135,6 +135,7 @@ def test_alloy_security_event_is_accepted_and_delivered(tsp, sdk, http):
         )
     )
     url, body = http.requests[-1]
+    assert body["event"] == "USER_LOGIN"  # alloy puts the event at the top level
     assert url.endswith("/api/1/event/security-event")
     event = tsp.proxy.wait_for_event(lambda e: e.get("event") == "USER_LOGIN")
     assert event["tenant_id"] == tsp.tenant_id
