@@ -28,7 +28,9 @@ class AccountAdapter(DefaultAccountAdapter):
             body=msg.body,
             from_email=msg.from_email,
             to=list(msg.to),
-            alternatives=[(content, mimetype) for content, mimetype in getattr(msg, "alternatives", [])],
+            alternatives=[
+                (content, mimetype) for content, mimetype in getattr(msg, "alternatives", [])
+            ],
         )
 
 
@@ -47,7 +49,9 @@ class MFAAdapter(DefaultMFAAdapter):
         try:
             return AESGCM(_key()).decrypt(raw[:12], raw[12:], _MFA_AAD).decode()
         except InvalidTag:
-            raise ImproperlyConfigured("An MFA secret does not decrypt with OPENCMK_MFA_KEY.") from None
+            raise ImproperlyConfigured(
+                "An MFA secret does not decrypt with OPENCMK_MFA_KEY."
+            ) from None
 
 
 def _key() -> bytes:

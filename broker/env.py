@@ -18,7 +18,9 @@ _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 
 
-def env_str(name: str, default: str | None = None, *, environ: Mapping[str, str] | None = None) -> str:
+def env_str(
+    name: str, default: str | None = None, *, environ: Mapping[str, str] | None = None
+) -> str:
     value = (os.environ if environ is None else environ).get(name)
     if value is None:
         if default is None:
@@ -61,7 +63,9 @@ def env_int(
     return value
 
 
-def env_list(name: str, default: list[str], *, environ: Mapping[str, str] | None = None) -> list[str]:
+def env_list(
+    name: str, default: list[str], *, environ: Mapping[str, str] | None = None
+) -> list[str]:
     raw = (os.environ if environ is None else environ).get(name)
     if raw is None:
         return list(default)
@@ -76,7 +80,9 @@ def database_from_url(url: str, *, name: str = "DATABASE_URL") -> dict[str, Any]
         if path.startswith("/") and parts.netloc == "":
             path = path[1:] if path.startswith("//") else path
         if not path or path == "/":
-            raise ImproperlyConfigured(f"{name}: sqlite URL needs a file path (sqlite:////abs/path).")
+            raise ImproperlyConfigured(
+                f"{name}: sqlite URL needs a file path (sqlite:////abs/path)."
+            )
         return {"ENGINE": "django.db.backends.sqlite3", "NAME": path}
     if parts.scheme in {"postgres", "postgresql", "pgsql"}:
         database = unquote(parts.path.lstrip("/"))
@@ -96,4 +102,6 @@ def database_from_url(url: str, *, name: str = "DATABASE_URL") -> dict[str, Any]
         if options:
             config["OPTIONS"] = options
         return config
-    raise ImproperlyConfigured(f"{name} must start with postgres:// or sqlite://, got scheme {parts.scheme!r}.")
+    raise ImproperlyConfigured(
+        f"{name} must start with postgres:// or sqlite://, got scheme {parts.scheme!r}."
+    )

@@ -24,11 +24,14 @@ LOCAL_DIR = Path(env_str("OPENCMK_LOCAL_DIR", str(BASE_DIR / ".local")))
 # or "production" (every secret must come from the environment, secure cookies, HSTS).
 OPENCMK_ENV = env_str("OPENCMK_ENV", "embedded")
 if OPENCMK_ENV not in {"embedded", "production"}:
-    raise ImproperlyConfigured(f"OPENCMK_ENV must be 'embedded' or 'production', got {OPENCMK_ENV!r}.")
+    raise ImproperlyConfigured(
+        f"OPENCMK_ENV must be 'embedded' or 'production', got {OPENCMK_ENV!r}."
+    )
 EMBEDDED = OPENCMK_ENV == "embedded"
 DEBUG = env_bool("DJANGO_DEBUG", default=False)
 
-_DEV_SECRET = "opencmk-embedded-development-key-not-for-production-use-0123456789"
+# Public on purpose (embedded runs only); refused in production just below.
+_DEV_SECRET = "opencmk-embedded-development-key-not-for-production-use-0123456789"  # noqa: S105
 SECRET_KEY = env_str("DJANGO_SECRET_KEY", _DEV_SECRET if (DEBUG or EMBEDDED) else None)
 if not (DEBUG or EMBEDDED) and (len(SECRET_KEY) < 50 or SECRET_KEY == _DEV_SECRET):
     raise ImproperlyConfigured("DJANGO_SECRET_KEY must be at least 50 random characters.")
@@ -104,13 +107,17 @@ if _database_url:
     DATABASES = {"default": database_from_url(_database_url)}
 else:
     LOCAL_DIR.mkdir(parents=True, exist_ok=True)
-    DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": LOCAL_DIR / "broker.sqlite3"}}
+    DATABASES = {
+        "default": {"ENGINE": "django.db.backends.sqlite3", "NAME": LOCAL_DIR / "broker.sqlite3"}
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache, Celery ----------------------------------------------------------------------------
 REDIS_URL = env_str("REDIS_URL", "")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
@@ -134,6 +141,11 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=False)
 EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", default=False)
 EMAIL_TIMEOUT = 10
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "OpenCMK <no-reply@localhost>")
+# Only read by the file-based backend (django.core.mail.backends.filebased.EmailBackend).
+EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH", str(LOCAL_DIR / "mail"))
+
+# --- Organisations --------------------------------------------------------------------------------
+OPENCMK_INVITATION_DAYS = env_int("OPENCMK_INVITATION_DAYS", 7, minimum=1, maximum=90)
 
 # --- Accounts (django-allauth) -------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
@@ -176,7 +188,9 @@ MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG or EMBEDDED
 # Key that encrypts TOTP secrets and recovery-code seeds at rest: 32 bytes, base64.
 _mfa_key = env_str("OPENCMK_MFA_KEY", "")
 if not _mfa_key and not (DEBUG or EMBEDDED):
-    raise ImproperlyConfigured("OPENCMK_MFA_KEY (32 random bytes, base64) is required in production.")
+    raise ImproperlyConfigured(
+        "OPENCMK_MFA_KEY (32 random bytes, base64) is required in production."
+    )
 MFA_ENCRYPTION_KEY = (
     base64.b64decode(_mfa_key, validate=True)
     if _mfa_key
@@ -187,7 +201,10 @@ if len(MFA_ENCRYPTION_KEY) != 32:
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
@@ -236,19 +253,23 @@ CONTENT_SECURITY_POLICY = {
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Tests and the embedded run serve straight from the finders; no collectstatic needed there.
+WHITENOISE_USE_FINDERS = DEBUG or EMBEDDED or env_bool("OPENCMK_TESTING", default=False)
+WHITENOISE_AUTOREFRESH = DEBUG
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": (
-            "whitenoise.storage.CompressedManifestStaticFilesStorage"
-            if not DEBUG
-            else "django.contrib.staticfiles.storage.StaticFilesStorage"
+            # Hashed names (cacheable forever) need collectstatic's manifest: production only.
+            "django.contrib.staticfiles.storage.StaticFilesStorage"
+            if WHITENOISE_USE_FINDERS
+            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
         )
     },
 }
-# Tests and the embedded run serve straight from the finders; no collectstatic needed there.
-WHITENOISE_USE_FINDERS = DEBUG or EMBEDDED or env_bool("OPENCMK_TESTING", default=False)
-WHITENOISE_AUTOREFRESH = DEBUG
+if WHITENOISE_USE_FINDERS:
+    # whitenoise warns (an error under pytest) when STATIC_ROOT is missing before collectstatic.
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"

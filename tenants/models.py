@@ -11,7 +11,7 @@ from vendors.models import Role, Vendor
 # DESIGN.md §6.3: the string the vendor's application sends as tenantId.
 TENANT_ID_RE = r"^[A-Za-z0-9._-]{1,128}$"
 tenant_id_validator = RegexValidator(
-    TENANT_ID_RE, "Use 1–128 characters: letters, digits, dot, underscore or hyphen."
+    TENANT_ID_RE, "Use 1-128 characters: letters, digits, dot, underscore or hyphen."
 )
 
 
@@ -29,18 +29,25 @@ class Tenant(models.Model):
     vendor = models.ForeignKey(Vendor, on_delete=models.CASCADE, related_name="tenants")
     tenant_id = models.CharField(max_length=128, validators=[tenant_id_validator])
     name = models.CharField(max_length=200)
-    status = models.CharField(max_length=32, choices=TenantStatus.choices, default=TenantStatus.INVITED)
+    status = models.CharField(
+        max_length=32, choices=TenantStatus.choices, default=TenantStatus.INVITED
+    )
     policy_version = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["vendor", "tenant_id"], name="uniq_tenant_id_per_vendor")
+            models.UniqueConstraint(
+                fields=["vendor", "tenant_id"], name="uniq_tenant_id_per_vendor"
+            )
         ]
         indexes = [
-            models.Index(fields=["vendor", "name"], name="tenant_vendor_name"),
-            models.Index(fields=["vendor", "status", "name"], name="tenant_vendor_status_name"),
+            # Keyset pagination walks (name, public_id) within a vendor, optionally per status.
+            models.Index(fields=["vendor", "name", "public_id"], name="tenant_vendor_name_key"),
+            models.Index(
+                fields=["vendor", "status", "name", "public_id"], name="tenant_vendor_status_key"
+            ),
             models.Index(fields=["vendor", "-created_at"], name="tenant_vendor_created"),
         ]
 
@@ -57,7 +64,9 @@ class TenantMembership(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["tenant", "user"], name="uniq_tenant_member")]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "user"], name="uniq_tenant_member")
+        ]
 
     def __str__(self) -> str:
         return f"{self.user} @ {self.tenant} ({self.role})"

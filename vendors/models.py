@@ -36,7 +36,9 @@ class VendorMembership(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["vendor", "user"], name="uniq_vendor_member")]
+        constraints = [
+            models.UniqueConstraint(fields=["vendor", "user"], name="uniq_vendor_member")
+        ]
 
     def __str__(self) -> str:
         return f"{self.user} @ {self.vendor} ({self.role})"
