@@ -13,4 +13,5 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("vendors/", include("vendors.urls")),
     path("", include("tenants.urls")),
+    path("audit/", include("audit.urls")),
 ]
