@@ -11,9 +11,10 @@ from __future__ import annotations
 import json
 
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from tenant_security_proxy.kms import KmsError
-from tests.fakes.gcp_kms import GcpKmsFake
 from tests.proxy.kms.conftest import run
 
 pytestmark = pytest.mark.services
@@ -70,13 +71,21 @@ def test_it_detects_a_corrupted_plaintext_checksum_on_unwrap(make_kms, gcp_confi
     assert caught.value.code == 205
 
 
-def test_it_reports_an_unknown_service_account_key_as_authorization_failed(make_kms, gcp_config):
-    stranger = GcpKmsFake().service_account()  # signed by a key the fake never saw
-    config = {**gcp_config, "private_key": stranger["private_key"]}
+def test_it_reports_an_unknown_service_account_key_as_authorization_failed(
+    make_kms, gcp_config, gcp
+):
+    stranger = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = stranger.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+    config = {**gcp_config, "private_key": pem}  # a key the fake never registered
     with pytest.raises(KmsError) as caught:
         run(make_kms(config).wrap(DEK))
     assert caught.value.code == 206
     assert "PRIVATE KEY" not in caught.value.message
+    assert len(gcp.requests) == 1  # google-auth's refresh-and-resend on 401 is switched off
 
 
 def test_it_reports_a_missing_permission_as_config_invalid(make_kms, gcp_config, gcp):
