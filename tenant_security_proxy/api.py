@@ -148,7 +148,8 @@ class ProxyApi:
         try:
             self._authorize(scope)
             body = await _read_json(receive)
-            tenant = body.get("tenantId") if isinstance(body.get("tenantId"), str) else ""
+            raw_tenant = body.get("tenantId")
+            tenant = raw_tenant if isinstance(raw_tenant, str) else ""
             result = await handler(body)
         except ProxyError as exc:
             return exc.http_status, exc.to_json(), _label(tenant), str(exc.code)

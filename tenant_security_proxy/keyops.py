@@ -21,10 +21,10 @@ async def _kms_wrap(config: ConfigRuntime, dek: bytes) -> bytes:
     except ProxyError as exc:
         config.record_error(exc)
         raise
-    except Exception:
-        exc = ProxyError(errors.KMS_WRAP_FAILED)
-        config.record_error(exc)
-        raise exc from None
+    except Exception:  # a provider bug must still map to an IronCore code
+        failure = ProxyError(errors.KMS_WRAP_FAILED)
+        config.record_error(failure)
+        raise failure from None
 
 
 async def _kms_unwrap(config: ConfigRuntime, data: bytes) -> bytes:
@@ -34,10 +34,10 @@ async def _kms_unwrap(config: ConfigRuntime, data: bytes) -> bytes:
     except ProxyError as exc:
         config.record_error(exc)
         raise
-    except Exception:
-        exc = ProxyError(errors.KMS_UNWRAP_FAILED)
-        config.record_error(exc)
-        raise exc from None
+    except Exception:  # a provider bug must still map to an IronCore code
+        failure = ProxyError(errors.KMS_UNWRAP_FAILED)
+        config.record_error(failure)
+        raise failure from None
 
 
 class KeyService:

@@ -41,9 +41,9 @@ async def run_canary(config: ConfigRuntime, timeout_s: float) -> None:
         config.record_error(exc)
         return
     except (TimeoutError, Exception):
-        exc = ProxyError(errors.KMS_UNREACHABLE, "Canary wrap/unwrap did not complete.")
-        config.canary, config.canary_error = "failed", exc
-        config.record_error(exc)
+        failure = ProxyError(errors.KMS_UNREACHABLE, "Canary wrap/unwrap did not complete.")
+        config.canary, config.canary_error = "failed", failure
+        config.record_error(failure)
         return
     config.canary, config.canary_error = "ok", None
 

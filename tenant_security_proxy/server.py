@@ -8,6 +8,7 @@ import logging
 import signal
 import socket
 from collections.abc import Iterator
+from typing import Any
 
 import uvicorn
 
@@ -32,7 +33,7 @@ def bind_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
-def _server(app: object, *, http: str) -> _Server:
+def _server(app: Any, *, http: str) -> _Server:
     config = uvicorn.Config(
         app,
         http=http,

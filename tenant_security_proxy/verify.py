@@ -123,7 +123,7 @@ def _policy_configs(policy: Mapping[str, Any]) -> list[tuple[int, str, str, str]
     entries = policy.get("kms_configs")
     if not isinstance(entries, list):
         raise BundleRejectedError("malformed_policy", "kms_configs must be a list")
-    out = []
+    out: list[tuple[int, str, str, str]] = []
     for entry in entries:
         if not isinstance(entry, Mapping):
             raise BundleRejectedError("malformed_policy", "kms_configs entry")
@@ -133,7 +133,7 @@ def _policy_configs(policy: Mapping[str, Any]) -> list[tuple[int, str, str, str]
             raise BundleRejectedError("malformed_policy", "config_id or state")
         if not isinstance(provider, str) or not isinstance(digest, str):
             raise BundleRejectedError("malformed_policy", "provider or content_digest")
-        out.append((cid, provider, state, digest))
+        out.append((cid, provider, state, digest))  # type: ignore[arg-type]  # checked above
     if len({c[0] for c in out}) != len(out):
         raise BundleRejectedError("malformed_policy", "duplicate config_id")
     if sum(1 for c in out if c[2] == "primary") > 1:

@@ -90,6 +90,7 @@ def test_it_reports_a_missing_unwrap_permission_as_config_invalid(make_azure, az
 def test_it_reports_throttling_without_retrying(make_azure, azure):
     kms = make_azure()
     data = run(kms.wrap(DEK))
+    run(kms.unwrap(data))  # the SDK's one-time key GET for this version is behind us
     azure.fail_next(429, "Throttled", "Request was not processed because too many requests")
     before = len(azure.requests)
     with pytest.raises(KmsError) as caught:
