@@ -10,10 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from crypto_vectors import VECTOR_DIR, load
-from make_vectors import keys_from_label, make_vectors
 
 import opencmk_crypto as oc
+from tests.crypto.crypto_vectors import VECTOR_DIR, load
+from tests.crypto.make_vectors import keys_from_label, make_vectors
 
 REPO = Path(__file__).resolve().parents[2]
 NODE = shutil.which("node")
@@ -117,6 +117,8 @@ def test_python_accepts_its_own_committed_vectors(check: Any) -> None:
 
 def _node(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
     assert NODE is not None, "node is required for the cross-language tests"
+    bundle = REPO / "static" / "vendor" / "libsodium-sumo.mjs"
+    assert bundle.is_file(), "static/vendor is missing: run `npm ci && npm run build` first"
     return subprocess.run([NODE, *args], cwd=cwd, capture_output=True, text=True, timeout=120)
 
 

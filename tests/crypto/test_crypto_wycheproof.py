@@ -16,7 +16,8 @@ import nacl.bindings
 import nacl.exceptions
 import nacl.signing
 import pytest
-from crypto_vectors import wycheproof_cases
+
+from tests.crypto.crypto_vectors import wycheproof_cases
 
 
 @pytest.mark.parametrize(("group", "test"), wycheproof_cases("ed25519_test.json"))
