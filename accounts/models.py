@@ -84,7 +84,7 @@ class Invitation(models.Model):
     role = models.CharField(max_length=16, choices=[("admin", "Admin"), ("viewer", "Viewer")])
     token_hash = models.CharField(max_length=64, unique=True)
     invited_by = models.ForeignKey(
-        "accounts.User", on_delete=models.SET_NULL, null=True, related_name="+"
+        "accounts.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField()

@@ -31,9 +31,9 @@ def tenant_create(
 ) -> Tenant:
     """Provision a tenant and invite its first admin (DESIGN.md §5a step 3)."""
     tenant = Tenant(vendor=vendor, tenant_id=tenant_id.strip(), name=name.strip())
-    tenant.full_clean(validate_unique=False)
     if vendor.tenants.filter(tenant_id=tenant.tenant_id).exists():
         raise TenantIdTakenError(tenant.tenant_id)
+    tenant.full_clean()
     try:
         with transaction.atomic():
             tenant.save()

@@ -63,6 +63,7 @@ class Migration(migrations.Migration):
                 (
                     "invited_by",
                     models.ForeignKey(
+                        blank=True,
                         null=True,
                         on_delete=django.db.models.deletion.SET_NULL,
                         related_name="+",

@@ -34,7 +34,7 @@ class Migration(migrations.Migration):
                         validators=[
                             django.core.validators.RegexValidator(
                                 "^[A-Za-z0-9._-]{1,128}$",
-                                "Use 1–128 characters: letters, digits, dot, underscore or hyphen.",
+                                "Use 1-128 characters: letters, digits, dot, underscore or hyphen.",
                             )
                         ],
                     ),
