@@ -10,6 +10,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("accounts/", include("allauth.urls")),
     path("keys/", include("keyring.urls")),
+    path("keys/", include("keyring.urls")),
     path("", include("accounts.urls")),
     path("vendors/", include("vendors.urls")),
     path("", include("tenants.urls")),

@@ -34,10 +34,8 @@ def tenant_admin_list(*, tenant: Tenant) -> QuerySet[TenantMembership]:
 
 
 def is_org_admin(*, root: OrgRootKey, user: Any) -> bool:
-    if root.vendor_id is not None:
-        return root.vendor.memberships.filter(user=user, role=Role.ADMIN).exists()
-    assert root.tenant is not None
-    return root.tenant.memberships.filter(user=user, role=Role.ADMIN).exists()
+    org = root.vendor or root.tenant  # exactly one is set (constraint root_key_one_org)
+    return org is not None and org.memberships.filter(user=user, role=Role.ADMIN).exists()
 
 
 def vendor_root_get(*, vendor: Vendor) -> OrgRootKey | None:

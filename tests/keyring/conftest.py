@@ -1,7 +1,8 @@
 """People and organisations for keyring tests, plus browser-equivalent key material (PyNaCl).
 
-Named by role (STYLE.md): alice and dave are vendor admins, victor a vendor viewer, bob a
-tenant admin, brenda a second tenant admin, carol a tenant viewer, mallory an outsider.
+People come from tests/conftest.py (alice: Acme admin, bob: globex admin, carol: globex
+viewer, mallory: no organisation); added here: dave (second Acme admin), victor (Acme viewer),
+brenda (second globex admin) and oscar (admin of another vendor).
 """
 
 from __future__ import annotations
@@ -23,8 +24,14 @@ from opencmk_crypto import (
     sign_statement,
     wrap_secret,
 )
-from tenants.models import Tenant, TenantMembership
-from vendors.models import Role, Vendor, VendorMembership
+from tenants.models import Tenant
+from tests.broker.factories import (
+    TenantMembershipFactory,
+    UserFactory,
+    VendorFactory,
+    VendorMembershipFactory,
+)
+from vendors.models import Role, Vendor
 
 
 @dataclass
@@ -37,11 +44,6 @@ class Holder:
     @property
     def user_key(self) -> UserKey:
         return UserKey.objects.get(user=self.user)
-
-
-def make_user(django_user_model: Any, email: str) -> Any:
-    # No password: hashing one costs ~0.3 s (PBKDF2) and these tests never log in.
-    return django_user_model.objects.create_user(email=email, password=None)
 
 
 def pub(keys: OrgKeys) -> dict[str, str]:
@@ -73,65 +75,46 @@ def with_user_key(user: Any) -> Holder:
 
 
 @pytest.fixture
-def vendor(db: None) -> Vendor:
-    return Vendor.objects.create(name="Acme SaaS")
+def vendor(acme: Vendor) -> Vendor:
+    return acme
 
 
 @pytest.fixture
-def other_vendor(db: None) -> Vendor:
-    return Vendor.objects.create(name="Globex SaaS")
+def tenant(globex: Tenant) -> Tenant:
+    return globex
 
 
-@pytest.fixture
-def tenant(vendor: Vendor) -> Tenant:
-    return Tenant.objects.create(vendor=vendor, tenant_id="initech", name="Initech")
-
-
-def _vendor_member(django_user_model: Any, vendor: Vendor, email: str, role: str) -> Any:
-    user = make_user(django_user_model, email)
-    VendorMembership.objects.create(vendor=vendor, user=user, role=role)
-    return user
-
-
-def _tenant_member(django_user_model: Any, tenant: Tenant, email: str, role: str) -> Any:
-    user = make_user(django_user_model, email)
-    TenantMembership.objects.create(tenant=tenant, user=user, role=role)
+def _member(org: Vendor | Tenant, email: str, role: str) -> Any:
+    user = UserFactory(email=email)
+    if isinstance(org, Vendor):
+        VendorMembershipFactory(vendor=org, user=user, role=role)
+    else:
+        TenantMembershipFactory(tenant=org, user=user, role=role)
     return user
 
 
 @pytest.fixture
-def alice(django_user_model: Any, vendor: Vendor) -> Any:
-    return _vendor_member(django_user_model, vendor, "alice@acme.test", Role.ADMIN)
+def dave(vendor: Vendor) -> Any:
+    """A second vendor admin."""
+    return _member(vendor, "dave@acme.test", Role.ADMIN)
 
 
 @pytest.fixture
-def dave(django_user_model: Any, vendor: Vendor) -> Any:
-    return _vendor_member(django_user_model, vendor, "dave@acme.test", Role.ADMIN)
+def victor(vendor: Vendor) -> Any:
+    """A vendor viewer."""
+    return _member(vendor, "victor@acme.test", Role.VIEWER)
 
 
 @pytest.fixture
-def victor(django_user_model: Any, vendor: Vendor) -> Any:
-    return _vendor_member(django_user_model, vendor, "victor@acme.test", Role.VIEWER)
+def brenda(tenant: Tenant) -> Any:
+    """A second tenant admin."""
+    return _member(tenant, "brenda@globex.test", Role.ADMIN)
 
 
 @pytest.fixture
-def bob(django_user_model: Any, tenant: Tenant) -> Any:
-    return _tenant_member(django_user_model, tenant, "bob@initech.test", Role.ADMIN)
-
-
-@pytest.fixture
-def brenda(django_user_model: Any, tenant: Tenant) -> Any:
-    return _tenant_member(django_user_model, tenant, "brenda@initech.test", Role.ADMIN)
-
-
-@pytest.fixture
-def carol(django_user_model: Any, tenant: Tenant) -> Any:
-    return _tenant_member(django_user_model, tenant, "carol@initech.test", Role.VIEWER)
-
-
-@pytest.fixture
-def mallory(django_user_model: Any, other_vendor: Vendor) -> Any:
-    return _vendor_member(django_user_model, other_vendor, "mallory@globex.test", Role.ADMIN)
+def oscar(db: None) -> Any:
+    """Admin of another vendor."""
+    return _member(VendorFactory(name="Other SaaS"), "oscar@other.test", Role.ADMIN)
 
 
 @pytest.fixture

@@ -122,11 +122,11 @@ def test_registration_requires_a_vendor_admin(
     vendor_root: OrgRootKey,
     vendor_root_keys: OrgKeys,
     victor: Any,
-    mallory: Any,
+    oscar: Any,
     cluster_keys: OrgKeys,
 ) -> None:
     statement = cluster_statement(vendor_root_keys, vendor, cluster_keys)
-    for user in (victor, mallory):
+    for user in (victor, oscar):
         with pytest.raises(KeyringPermissionError):
             clusters.proxy_cluster_register(
                 vendor=vendor, actor=user, **pub(cluster_keys), statement=statement

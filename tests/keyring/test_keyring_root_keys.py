@@ -53,9 +53,9 @@ def test_a_vendor_has_only_one_root(
 
 
 def test_viewers_and_outsiders_cannot_create_the_vendor_root(
-    vendor: Vendor, victor: Any, mallory: Any
+    vendor: Vendor, victor: Any, oscar: Any, mallory: Any
 ) -> None:
-    for user in (victor, mallory):
+    for user in (victor, oscar, mallory):
         holder = with_user_key(user)
         root = OrgKeys.generate()
         with pytest.raises(KeyringPermissionError):
@@ -189,7 +189,7 @@ def test_approval_stores_the_vendor_signed_tenant_root_statement(
         expected_type="tenant-root",
         public_key=vendor_root_keys.signing_public,
     )
-    assert payload["tenant_id"] == "initech"
+    assert payload["tenant_id"] == "globex"
     tenant.refresh_from_db()
     assert tenant.status == TenantStatus.ROOT_KEY_APPROVED
     assert AuditEvent.objects.filter(action="tenant_root.approved").count() == 1
@@ -280,13 +280,13 @@ def test_only_the_tenants_own_vendor_admins_approve(
     tenant_root_keys: OrgKeys,
     tenant: Tenant,
     victor: Any,
-    mallory: Any,
+    oscar: Any,
     bob: Any,
 ) -> None:
     statement = tenant_root_statement(
         signer=vendor_root_keys, vendor=tenant.vendor, tenant=tenant, root_keys=tenant_root_keys
     )
-    for user in (victor, mallory, bob):
+    for user in (victor, oscar, bob):
         with pytest.raises(KeyringPermissionError):
             services.tenant_root_approve(root=pending_tenant_root, actor=user, statement=statement)
 

@@ -1,0 +1,130 @@
+"""Playwright helpers for the keyring browser tests (Debian's chromium, headless).
+
+Every request a page sends is captured, so tests can assert that no passphrase or private key
+ever leaves the browser (ACCEPTANCE B-04, issue 4 item 9).
+"""
+
+from __future__ import annotations
+
+import binascii
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from django.conf import settings
+from django.test import Client
+from playwright.sync_api import Browser, BrowserContext, Page, Request, sync_playwright
+
+from opencmk_crypto import b64e
+from tests.broker.factories import login
+
+LAUNCH_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[Browser]:
+    executable = shutil.which("chromium")
+    if executable is None:
+        pytest.fail("Debian's chromium is required: apt-get install -y chromium")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=executable, headless=True, args=LAUNCH_ARGS)
+        yield browser
+        browser.close()
+
+
+@dataclass
+class Session:
+    """One logged-in browser context, recording every request its pages send."""
+
+    context: BrowserContext
+    base_url: str
+    requests: list[Request] = field(default_factory=list)
+
+    def open(self, path: str) -> Page:
+        page = self.context.new_page()
+        page.on("dialog", lambda dialog: dialog.accept())
+        page.goto(self.base_url + path)
+        # Polls through the DOM (never an eval-compiled predicate: the page's CSP forbids eval).
+        page.wait_for_selector('html[data-crypto-backend="wasm"]', timeout=15_000)
+        return page
+
+    def sent(self) -> list[bytes]:
+        """Every URL, header and body sent by the pages of this session, as bytes."""
+        out: list[bytes] = []
+        for request in self.requests:
+            out.append(request.url.encode())
+            out.extend(f"{k}: {v}".encode() for k, v in request.all_headers().items())
+            out.append(request.post_data_buffer or b"")
+        return out
+
+    def assert_never_sent(self, *secrets: str | bytes) -> None:
+        blobs = self.sent()
+        assert any(b"/keys/" in b for b in blobs)  # the capture itself works
+        for secret in secrets:
+            for form in _forms(secret):
+                assert not any(form in blob for blob in blobs), "a secret left the browser"
+
+
+def _forms(secret: str | bytes) -> list[bytes]:
+    """The encodings a leaked secret could take in a request."""
+    if isinstance(secret, str):
+        return [secret.encode(), secret.encode().hex().encode()]
+    forms = [b64e(secret).encode(), binascii.hexlify(secret)]
+    # Each 32-byte half (the Ed25519 seed, the X25519 secret) on its own, too.
+    for half in (secret[:32], secret[32:]):
+        if half:
+            forms += [b64e(half).rstrip("=").encode(), binascii.hexlify(half)]
+    return forms
+
+
+def browser_session(browser: Browser, base_url: str, user: Any) -> Session:
+    client = login(Client(), user)
+    context = browser.new_context()
+    context.add_cookies(
+        [
+            {
+                "name": settings.SESSION_COOKIE_NAME,
+                "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
+                "url": base_url,
+            }
+        ]
+    )
+    session = Session(context, base_url)
+    context.on("request", lambda request: session.requests.append(request))
+    return session
+
+
+def wait_status(page: Page, kind: str = "success", timeout: float = 20_000) -> str:
+    """Waits for the page's status line to report ``kind``; returns its text."""
+    page.wait_for_selector(
+        f'#kr-status[data-kind="{kind}"], #kr-status[data-kind="error"]', timeout=timeout
+    )
+    text = page.inner_text("#kr-status")
+    assert page.get_attribute("#kr-status", "data-kind") == kind, text
+    return text
+
+
+def unlock(page: Page, passphrase: str) -> None:
+    page.wait_for_selector("#kr-unlock:not([hidden])")
+    page.fill("#kr-unlock-passphrase", passphrase)
+    page.click("#kr-unlock button[type=submit]")
+
+
+def storage_is_empty(page: Page) -> bool:
+    """Nothing in localStorage, sessionStorage, IndexedDB or Cache Storage (ACCEPTANCE B-09)."""
+    counts = page.evaluate(
+        """async () => [localStorage.length, sessionStorage.length,
+            (await indexedDB.databases()).length, (await caches.keys()).length]"""
+    )
+    return bool(counts == [0, 0, 0, 0])
