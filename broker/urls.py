@@ -10,7 +10,6 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("accounts/", include("allauth.urls")),
     path("keys/", include("keyring.urls")),
-    path("keys/", include("keyring.urls")),
     path("", include("accounts.urls")),
     path("vendors/", include("vendors.urls")),
     path("", include("tenants.urls")),
