@@ -19,7 +19,7 @@ from nacl.signing import SigningKey, VerifyKey
 
 from audit.chain import rfc3339
 from audit.models import AuditChainHead
-from audit.verify import Anchor
+from audit.verify import Anchor, verify_chain
 
 CHECKPOINT_TYPE = "opencmk-audit-checkpoint"
 _SIGNED_PREFIX = b"OpenCMK/1/audit-checkpoint\n"
@@ -80,3 +80,20 @@ def parse_checkpoint(raw: bytes | str, *, require_our_key: bool = True) -> dict[
 
 def anchor_of(doc: dict[str, Any]) -> Anchor:
     return Anchor(doc["seq"], doc["hash"], f"checkpoint of {doc['issued_at']}")
+
+
+def check_upload(raw: bytes, head: AuditChainHead | None, chain: str) -> tuple[bool, str]:
+    """Check an uploaded checkpoint against an organisation's chain: (ok, message for the user)."""
+    try:
+        doc = parse_checkpoint(raw)
+    except CheckpointError as exc:
+        return False, str(exc)
+    if doc["chain"] != chain or head is None:
+        return False, "This checkpoint belongs to another audit chain."
+    report = verify_chain(head, [anchor_of(doc)])
+    if not report.ok:
+        return False, f"Verification FAILED at seq {report.first_bad_seq}: {report.reason}."
+    return (
+        True,
+        f"The chain still extends the checkpoint at seq {doc['seq']} (now {report.last_seq}).",
+    )

@@ -1,4 +1,7 @@
-"""Attach a request id, client IP and user agent to every request (and its response)."""
+"""Attach a request id, client IP and user agent to every request (and its response).
+
+Also turns an ``AuditWriteError`` into 503 Service Unavailable (fail closed, L-02).
+"""
 
 from __future__ import annotations
 
@@ -38,3 +41,16 @@ class RequestContextMiddleware:
             context.deactivate(token)
         response["X-Request-Id"] = request_id
         return response
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        # L-02: an action whose audit event could not be written was rolled back; say so.
+        from audit.services import AuditWriteError
+
+        if isinstance(exception, AuditWriteError):
+            return HttpResponse(
+                "The action could not be recorded in the audit log, so it was not carried out. "
+                "Please try again later.",
+                status=503,
+                content_type="text/plain; charset=utf-8",
+            )
+        return None

@@ -71,9 +71,10 @@ class AuditEvent(models.Model):
             models.UniqueConstraint(fields=["chain", "seq"], name="audit_event_chain_seq"),
         ]
         indexes = [
-            # The vendor page: vendor-visible events of a vendor, newest first, keyset by id.
+            # The vendor page: vendor-visible events of a vendor, newest first, keyset by time.
             models.Index(
-                fields=["vendor_public_id", "vendor_visible", "-id"], name="audit_vendor_visible"
+                fields=["vendor_public_id", "vendor_visible", "-time", "-event_id"],
+                name="audit_vendor_visible_time",
             ),
         ]
 

@@ -163,3 +163,51 @@ def _after_commit(event: AuditEvent) -> None:
     from audit.notifications import schedule_notification
 
     schedule_notification(event)
+
+
+def record_view(
+    request: Any,
+    *,
+    action: str,
+    vendor: Any | None,
+    tenant: Any | None = None,
+    target: object | str | None = None,
+    data: Mapping[str, Any] | None = None,
+) -> AuditEvent:
+    """Record that the requesting user looked at something (tenant configuration, audit pages)."""
+    return record(
+        action=action,
+        actor=Actor.from_request(request),
+        vendor=vendor,
+        tenant=tenant,
+        target=target,
+        data=data,
+    )
+
+
+@transaction.atomic
+def notification_set(
+    *, actor: Actor, user: Any, vendor: Any, tenant: Any | None, enabled: bool
+) -> bool:
+    """Opt a user in or out of security e-mails for one organisation; True if anything changed."""
+    from audit.models import NotificationSubscription
+
+    scope = {
+        "user": user,
+        "vendor_public_id": vendor.public_id,
+        "tenant_public_id": tenant.public_id if tenant is not None else None,
+    }
+    if enabled:
+        changed = NotificationSubscription.objects.get_or_create(**scope)[1]
+    else:
+        changed = NotificationSubscription.objects.filter(**scope).delete()[0] > 0
+    if changed:
+        verb = "enabled" if enabled else "disabled"
+        record(
+            action=f"audit.notifications_{verb}",
+            actor=actor,
+            vendor=vendor,
+            tenant=tenant,
+            target=user,
+        )
+    return changed

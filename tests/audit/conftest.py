@@ -1,4 +1,6 @@
-"""Fixtures of the audit tests: organisations and people named by role (STYLE.md)."""
+"""Fixtures of the audit tests. People come from tests/conftest.py (alice: vendor admin, bob:
+tenant admin, carol: tenant viewer, mallory: outsider); this adds the organisations' aliases,
+a second tenant and a vendor viewer."""
 
 from __future__ import annotations
 
@@ -6,68 +8,54 @@ from typing import Any
 
 import pytest
 
-from accounts.models import User
-from tenants.models import Tenant, TenantMembership
-from vendors.models import Role, Vendor, VendorMembership
+from tests.broker.factories import (
+    TenantFactory,
+    UserFactory,
+    VendorFactory,
+    VendorMembershipFactory,
+    login,
+)
 
 
 @pytest.fixture
-def vendor(db: Any) -> Vendor:
-    return Vendor.objects.create(name="Acme SaaS")
+def vendor(acme: Any) -> Any:
+    return acme
 
 
 @pytest.fixture
-def other_vendor(db: Any) -> Vendor:
-    return Vendor.objects.create(name="Other SaaS")
+def tenant(globex: Any) -> Any:
+    return globex
 
 
 @pytest.fixture
-def tenant(vendor: Vendor) -> Tenant:
-    return Tenant.objects.create(vendor=vendor, tenant_id="globex", name="Globex")
+def other_vendor(db: Any) -> Any:
+    return VendorFactory(name="Other SaaS")
 
 
 @pytest.fixture
-def other_tenant(vendor: Vendor) -> Tenant:
-    return Tenant.objects.create(vendor=vendor, tenant_id="initech", name="Initech")
-
-
-def make_user(email: str) -> User:
-    return User.objects.create_user(email=email, password="correct horse battery staple")
+def other_tenant(acme: Any) -> Any:
+    return TenantFactory(vendor=acme, tenant_id="initech", name="Initech")
 
 
 @pytest.fixture
-def alice(vendor: Vendor) -> User:
-    """Vendor admin."""
-    user = make_user("alice@acme.example")
-    VendorMembership.objects.create(vendor=vendor, user=user, role=Role.ADMIN)
-    return user
-
-
-@pytest.fixture
-def victor(vendor: Vendor) -> User:
+def victor(acme: Any) -> Any:
     """Vendor viewer."""
-    user = make_user("victor@acme.example")
-    VendorMembership.objects.create(vendor=vendor, user=user, role=Role.VIEWER)
+    user = UserFactory(email="victor@acme.test")
+    VendorMembershipFactory(vendor=acme, user=user, role="viewer")
     return user
 
 
 @pytest.fixture
-def bob(tenant: Tenant) -> User:
-    """Tenant admin."""
-    user = make_user("bob@globex.example")
-    TenantMembership.objects.create(tenant=tenant, user=user, role=Role.ADMIN)
-    return user
+def victor_client(victor: Any) -> Any:
+    from django.test import Client
+
+    return login(Client(), victor)
 
 
-@pytest.fixture
-def carol(tenant: Tenant) -> User:
-    """Tenant viewer."""
-    user = make_user("carol@globex.example")
-    TenantMembership.objects.create(tenant=tenant, user=user, role=Role.VIEWER)
-    return user
-
-
-@pytest.fixture
-def mallory(db: Any) -> User:
-    """Outsider."""
-    return make_user("mallory@evil.example")
+@pytest.fixture(autouse=True)
+def _static_without_manifest(settings: Any) -> None:
+    # Pages are rendered without collectstatic in tests: no manifest to look names up in.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }

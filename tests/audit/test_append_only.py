@@ -35,9 +35,9 @@ ATTEMPTS: dict[str, Callable[[], object]] = {
     "orm_queryset_delete": lambda: AuditEvent.objects.all().delete(),
     "orm_instance_save": lambda: _save_changed(),
     "orm_instance_delete": lambda: AuditEvent.objects.first().delete(),  # type: ignore[union-attr]
-    "raw_update": lambda: raw(f"UPDATE {TABLE} SET action = 'tampered.action'"),
-    "raw_delete": lambda: raw(f"DELETE FROM {TABLE}"),
-    "raw_delete_one": lambda: raw(f"DELETE FROM {TABLE} WHERE seq = 2"),
+    "raw_update": lambda: raw(f"UPDATE {TABLE} SET action = 'tampered.action'"),  # noqa: S608 -- constant table name
+    "raw_delete": lambda: raw(f"DELETE FROM {TABLE}"),  # noqa: S608 -- constant table name
+    "raw_delete_one": lambda: raw(f"DELETE FROM {TABLE} WHERE seq = 2"),  # noqa: S608 -- constant table name
 }
 
 

@@ -37,7 +37,7 @@ def test_it_records_who_what_where_and_when(alice: Any, vendor: Vendor, tenant: 
     stored = AuditEvent.objects.get(pk=event.pk)
     assert stored.actor_kind == ActorKind.USER
     assert stored.actor_id == str(alice.public_id)
-    assert stored.actor_label == "alice@acme.example"
+    assert stored.actor_label == "alice@acme.test"
     assert stored.action == "tenant.invited"
     assert stored.ip == "2001:db8::1"
     assert stored.user_agent == "UA/1"
