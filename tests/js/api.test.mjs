@@ -156,6 +156,32 @@ describe("statements", () => {
     assert.throws(() => c.signStatement("tenant-root", { ...tenantRootPayload(), ratio: 0.5 }, vendor), c.StatementError);
   });
 
+  test("signed but malformed payloads are rejected (duplicate keys, bad UTF-8, not UTC)", () => {
+    const bodies = [
+      '{"type":"tenant-root","type":"tenant-root","vendor_id":"a","issued_at":"2026-01-01T00:00:00Z"}',
+      '{"type":"tenant-root","vendor_id":"a","issued_at":"2026-01-01T00:00:00Z","x":{"k":1,"\\u006b":2}}',
+      '["tenant-root"]',
+      '{"type":"tenant-root","vendor_id":"a","issued_at":"2026-01-01 00:00:00"}',
+      '{"type":"tenant-root","vendor_id":"a","issued_at":"2026-01-01T00:00:00+02:00"}',
+      '{"type":"tenant-root","vendor_id":"","issued_at":"2026-01-01T00:00:00Z"}',
+    ].map((text) => new TextEncoder().encode(text));
+    bodies.push(new Uint8Array([0xff, 0xfe]));
+    for (const body of bodies) {
+      const sig = vendor.signDetached(c.signedBytes("tenant-root", body));
+      const statement = { type: "tenant-root", kid: vendor.kid, payload: c.b64e(body), sig: c.b64e(sig) };
+      assert.throws(
+        () => c.verifyStatement(statement, { expectedType: "tenant-root", publicKey: vendor.signingPublic }),
+        c.StatementError,
+        new TextDecoder().decode(body),
+      );
+    }
+    // Keys that merely look alike, and braces inside strings, are fine.
+    const ok = new TextEncoder().encode('{"type":"tenant-root","vendor_id":"a}\\",\\"b","issued_at":"2026-01-01T00:00:00Z","x":[{"k":1},{"k":2}]}');
+    const sig = vendor.signDetached(c.signedBytes("tenant-root", ok));
+    const statement = { type: "tenant-root", kid: vendor.kid, payload: c.b64e(ok), sig: c.b64e(sig) };
+    assert.equal(c.verifyStatement(statement, { expectedType: "tenant-root", publicKey: vendor.signingPublic }).vendor_id, 'a}","b');
+  });
+
   test("the unverified payload decodes for display even with a bad signature", () => {
     const payload = tenantRootPayload();
     const statement = c.signStatement("tenant-root", payload, vendor);

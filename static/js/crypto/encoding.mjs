@@ -81,3 +81,47 @@ function sortDeep(value) {
 export function canonicalJson(value) {
   return utf8(JSON.stringify(sortDeep(value)));
 }
+
+// Duplicate keys are read differently by different parsers (JSON.parse keeps the last, others
+// the first); refusing them means signer and every verifier see the same object, as in Python.
+function assertNoDuplicateKeys(text) {
+  const stack = [];
+  let i = 0;
+  while (i < text.length) {
+    const ch = text[i];
+    if (ch === '"') {
+      let end = i + 1;
+      while (text[end] !== '"') {
+        end += text[end] === "\\" ? 2 : 1;
+      }
+      const top = stack[stack.length - 1];
+      if (top && top.expectKey) {
+        const key = JSON.parse(text.slice(i, end + 1));
+        if (top.keys.has(key)) {
+          throw new CryptoError("duplicate key in JSON object");
+        }
+        top.keys.add(key);
+        top.expectKey = false;
+      }
+      i = end + 1;
+      continue;
+    }
+    if (ch === "{") {
+      stack.push({ keys: new Set(), expectKey: true });
+    } else if (ch === "[") {
+      stack.push(null);
+    } else if (ch === "}" || ch === "]") {
+      stack.pop();
+    } else if (ch === "," && stack[stack.length - 1]) {
+      stack[stack.length - 1].expectKey = true;
+    }
+    i += 1;
+  }
+}
+
+/** JSON.parse that also refuses duplicate object keys (text must already be valid JSON). */
+export function strictJsonParse(text) {
+  const value = JSON.parse(text);
+  assertNoDuplicateKeys(text);
+  return value;
+}

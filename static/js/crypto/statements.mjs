@@ -1,7 +1,7 @@
 // Signed statements (DESIGN.md §3), as opencmk_crypto.statements. The Ed25519 signature covers
 // "OpenCMK/1/" + type + "\n" + the exact payload bytes, so one type cannot pass as another and
 // no JSON canonicalisation is needed to verify.
-import { b64d, b64e, canonicalJson, concatBytes, fromUtf8, toBytes, utf8 } from "./encoding.mjs";
+import { b64d, b64e, canonicalJson, concatBytes, fromUtf8, strictJsonParse, toBytes, utf8 } from "./encoding.mjs";
 import { CryptoError, StatementError } from "./errors.mjs";
 import { kid } from "./keys.mjs";
 import { sodium } from "./sodium.mjs";
@@ -117,7 +117,7 @@ function decodeStructure(statement) {
 function parsePayload(type, payloadBytes) {
   let payload;
   try {
-    payload = JSON.parse(fromUtf8(payloadBytes));
+    payload = strictJsonParse(fromUtf8(payloadBytes));
   } catch {
     throw new StatementError("payload is not valid JSON");
   }
