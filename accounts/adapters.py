@@ -7,17 +7,32 @@ import os
 from typing import Any
 
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.core.exceptions import ImmediateHttpResponse
 from allauth.mfa.adapter import DefaultMFAAdapter
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
+from django.core.exceptions import ImproperlyConfigured, ValidationError
+from django.http import HttpRequest
+from django.shortcuts import render
 
 _MFA_PREFIX = "enc1:"
 _MFA_AAD = b"OpenCMK/1/mfa-secret"
 
 
 class AccountAdapter(DefaultAccountAdapter):
+    def pre_authenticate(self, request: HttpRequest, **credentials: Any) -> None:
+        # allauth reports a locked-out account as a form error (200); answer 429 with
+        # Retry-After instead, so clients and monitoring see a rate limit (ACCEPTANCE A-03).
+        try:
+            super().pre_authenticate(request, **credentials)
+        except ValidationError as exc:
+            if getattr(exc, "code", None) != "too_many_login_attempts":
+                raise
+            response = render(request, "429.html", status=429)
+            response["Retry-After"] = "300"
+            raise ImmediateHttpResponse(response) from None
+
     def send_mail(self, template_prefix: str, email: str, context: dict[str, Any]) -> None:
         # Render now (the context holds model instances), deliver from a Celery task.
         msg = self.render_mail(template_prefix, email, context)

@@ -123,8 +123,10 @@ else:
 
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", REDIS_URL or "memory://")
 CELERY_RESULT_BACKEND = None
-# Without a broker, tasks run in the calling process (embedded defaults, tests).
-CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", default=not REDIS_URL)
+# Without a broker, tasks run in the calling process (embedded defaults). Tests run them eagerly
+# even with REDIS_URL set; the one test that needs a real worker switches eager mode off itself.
+_TESTING = env_bool("OPENCMK_TESTING", default=False)
+CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", default=not REDIS_URL or _TESTING)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
@@ -254,7 +256,7 @@ STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 # Tests and the embedded run serve straight from the finders; no collectstatic needed there.
-WHITENOISE_USE_FINDERS = DEBUG or EMBEDDED or env_bool("OPENCMK_TESTING", default=False)
+WHITENOISE_USE_FINDERS = DEBUG or EMBEDDED or _TESTING
 WHITENOISE_AUTOREFRESH = DEBUG
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

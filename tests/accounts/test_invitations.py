@@ -28,7 +28,12 @@ def invite(acme: Any, alice: Any, mailoutbox: Any, django_capture_on_commit_call
     def make(email: str = "dave@acme.test") -> tuple[Invitation, str]:
         with django_capture_on_commit_callbacks(execute=True):
             invitation = services.invitation_create(
-                actor=Actor.for_user(alice), vendor=acme, issued_by="vendor", email=email, role="admin", invited_by=alice
+                actor=Actor.for_user(alice),
+                vendor=acme,
+                issued_by="vendor",
+                email=email,
+                role="admin",
+                invited_by=alice,
             )
         return invitation, invitation_path(mailoutbox[-1])
 
@@ -64,7 +69,9 @@ def test_an_invitation_works_exactly_once(invite: Any, dave_client: Client, acme
     assert AuditEvent.objects.filter(action="invitation.accepted").count() == 1
 
 
-def test_an_expired_invitation_cannot_be_accepted(invite: Any, dave_client: Client, acme: Any) -> None:
+def test_an_expired_invitation_cannot_be_accepted(
+    invite: Any, dave_client: Client, acme: Any
+) -> None:
     _, path = invite()
 
     with freeze_time(timezone.now() + timedelta(days=7, seconds=1)):
@@ -75,11 +82,18 @@ def test_an_expired_invitation_cannot_be_accepted(invite: Any, dave_client: Clie
 
 
 def test_resend_issues_a_new_link_and_kills_the_old_one(
-    invite: Any, dave_client: Client, alice_client: Client, acme: Any, mailoutbox: Any,
+    invite: Any,
+    dave_client: Client,
+    alice_client: Client,
+    acme: Any,
+    mailoutbox: Any,
     django_capture_on_commit_callbacks: Any,
 ) -> None:
     invitation, old_path = invite()
-    url = reverse("vendors:invitation_resend", kwargs={"vendor": acme.public_id, "invitation": invitation.public_id})
+    url = reverse(
+        "vendors:invitation_resend",
+        kwargs={"vendor": acme.public_id, "invitation": invitation.public_id},
+    )
 
     with django_capture_on_commit_callbacks(execute=True):
         alice_client.post(url)
@@ -92,11 +106,16 @@ def test_resend_issues_a_new_link_and_kills_the_old_one(
     assert AuditEvent.objects.filter(action="invitation.resent").count() == 1
 
 
-def test_a_revoked_invitation_cannot_be_accepted(invite: Any, dave_client: Client, alice_client: Client, acme: Any) -> None:
+def test_a_revoked_invitation_cannot_be_accepted(
+    invite: Any, dave_client: Client, alice_client: Client, acme: Any
+) -> None:
     invitation, path = invite()
 
     alice_client.post(
-        reverse("vendors:invitation_revoke", kwargs={"vendor": acme.public_id, "invitation": invitation.public_id})
+        reverse(
+            "vendors:invitation_revoke",
+            kwargs={"vendor": acme.public_id, "invitation": invitation.public_id},
+        )
     )
     response = dave_client.post(path)
 
@@ -112,7 +131,9 @@ def test_an_unknown_token_is_a_404(client: Client, db: None) -> None:
     assert response.status_code == 404
 
 
-def test_someone_else_cannot_accept_with_the_link(invite: Any, mallory_client: Client, acme: Any) -> None:
+def test_someone_else_cannot_accept_with_the_link(
+    invite: Any, mallory_client: Client, acme: Any
+) -> None:
     _, path = invite()
 
     response = mallory_client.post(path)
@@ -133,14 +154,18 @@ def test_an_unverified_address_does_not_count(invite: Any, acme: Any) -> None:
     assert not acme.memberships.filter(user=unverified).exists()
 
 
-def test_a_logged_out_visitor_is_offered_sign_in_and_resumes_after_login(invite: Any, client: Client, acme: Any) -> None:
+def test_a_logged_out_visitor_is_offered_sign_in_and_resumes_after_login(
+    invite: Any, client: Client, acme: Any
+) -> None:
     _, path = invite()
     page = client.get(path)
     assert page.status_code == 200
     assert b"Create an account" in page.content
 
     dave = UserFactory(email="dave@acme.test")
-    response = client.post(reverse("account_login"), {"login": dave.email, "password": "correct horse battery staple"})
+    response = client.post(
+        reverse("account_login"), {"login": dave.email, "password": "correct horse battery staple"}
+    )
     assert response.status_code == 302
     home = client.get(reverse("home"))
 
@@ -149,7 +174,9 @@ def test_a_logged_out_visitor_is_offered_sign_in_and_resumes_after_login(invite:
     assert acme.memberships.filter(user=dave).exists()
 
 
-def test_accepting_never_demotes_an_existing_admin(acme: Any, alice: Any, alice_client: Client) -> None:
+def test_accepting_never_demotes_an_existing_admin(
+    acme: Any, alice: Any, alice_client: Client
+) -> None:
     invitation = services.invitation_create(
         actor=Actor.system(), vendor=acme, issued_by="vendor", email=alice.email, role="viewer"
     )

@@ -32,10 +32,16 @@ def test_vendor_creates_a_tenant_and_invites_its_admin(
         "tenants:vendor_detail", kwargs={"vendor": acme.public_id, "tenant": tenant.public_id}
     )
     invitation = tenant.invitations.get()
-    assert (invitation.email, invitation.role, invitation.issued_by) == ("peter@initech.test", "admin", "vendor")
+    assert (invitation.email, invitation.role, invitation.issued_by) == (
+        "peter@initech.test",
+        "admin",
+        "vendor",
+    )
     assert mailoutbox[0].to == ["peter@initech.test"]
     assert invitation_path(mailoutbox[0]).startswith("/invitations/")
-    actions = sorted(AuditEvent.objects.exclude(action__startswith="user.").values_list("action", flat=True))
+    actions = sorted(
+        AuditEvent.objects.exclude(action__startswith="user.").values_list("action", flat=True)
+    )
     assert actions == ["invitation.created", "tenant.created"]
 
 
@@ -44,7 +50,9 @@ def test_vendor_creates_a_tenant_and_invites_its_admin(
     ["", "with space", "slash/y", "ümlaut", "x" * 129, "semi;colon", "tab\there"],
     ids=["empty", "space", "slash", "non-ascii", "129-chars", "semicolon", "tab"],
 )
-def test_invalid_tenant_ids_are_rejected_with_a_field_error(alice_client: Client, acme: Any, tenant_id: str) -> None:
+def test_invalid_tenant_ids_are_rejected_with_a_field_error(
+    alice_client: Client, acme: Any, tenant_id: str
+) -> None:
     response = _create(alice_client, acme, tenant_id=tenant_id)
 
     assert response.status_code == 200
@@ -52,14 +60,18 @@ def test_invalid_tenant_ids_are_rejected_with_a_field_error(alice_client: Client
     assert not acme.tenants.exists()
 
 
-@pytest.mark.parametrize("tenant_id", ["a", "A.b_c-9", "x" * 128], ids=["one-char", "all-classes", "128-chars"])
+@pytest.mark.parametrize(
+    "tenant_id", ["a", "A.b_c-9", "x" * 128], ids=["one-char", "all-classes", "128-chars"]
+)
 def test_valid_tenant_ids_are_accepted(alice_client: Client, acme: Any, tenant_id: str) -> None:
     _create(alice_client, acme, tenant_id=tenant_id)
 
     assert acme.tenants.filter(tenant_id=tenant_id).exists()
 
 
-def test_tenant_id_is_unique_per_vendor_but_not_across_vendors(alice_client: Client, acme: Any) -> None:
+def test_tenant_id_is_unique_per_vendor_but_not_across_vendors(
+    alice_client: Client, acme: Any
+) -> None:
     TenantFactory(tenant_id="initech")  # same id at another vendor: allowed
     _create(alice_client, acme)
 
@@ -79,7 +91,11 @@ def test_missing_admin_email_is_a_field_error(alice_client: Client, acme: Any) -
 
 
 def test_tenant_admin_accepts_and_sees_only_their_tenant(
-    alice_client: Client, acme: Any, globex: Any, mailoutbox: Any, django_capture_on_commit_callbacks: Any
+    alice_client: Client,
+    acme: Any,
+    globex: Any,
+    mailoutbox: Any,
+    django_capture_on_commit_callbacks: Any,
 ) -> None:
     with django_capture_on_commit_callbacks(execute=True):
         _create(alice_client, acme)
@@ -89,14 +105,26 @@ def test_tenant_admin_accepts_and_sees_only_their_tenant(
 
     response = peter_client.post(invitation_path(mailoutbox[0]))
 
-    assert response["Location"] == reverse("tenants:dashboard", kwargs={"tenant": initech.public_id})
+    assert response["Location"] == reverse(
+        "tenants:dashboard", kwargs={"tenant": initech.public_id}
+    )
     initech.refresh_from_db()
     assert initech.status == TenantStatus.ACCEPTED
     dashboard = peter_client.get(response["Location"])
     assert dashboard.status_code == 200
     assert b"Globex" not in dashboard.content
-    assert peter_client.get(reverse("tenants:dashboard", kwargs={"tenant": globex.public_id})).status_code == 404
-    assert peter_client.get(reverse("vendors:dashboard", kwargs={"vendor": acme.public_id})).status_code == 404
+    assert (
+        peter_client.get(
+            reverse("tenants:dashboard", kwargs={"tenant": globex.public_id})
+        ).status_code
+        == 404
+    )
+    assert (
+        peter_client.get(
+            reverse("vendors:dashboard", kwargs={"vendor": acme.public_id})
+        ).status_code
+        == 404
+    )
 
 
 def test_vendor_detail_shows_the_status_steps(alice_client: Client, acme: Any, globex: Any) -> None:
@@ -105,7 +133,9 @@ def test_vendor_detail_shows_the_status_steps(alice_client: Client, acme: Any, g
     globex.save()
 
     response = alice_client.get(
-        reverse("tenants:vendor_detail", kwargs={"vendor": acme.public_id, "tenant": globex.public_id})
+        reverse(
+            "tenants:vendor_detail", kwargs={"vendor": acme.public_id, "tenant": globex.public_id}
+        )
     )
 
     steps = response.context["steps"]
@@ -115,11 +145,16 @@ def test_vendor_detail_shows_the_status_steps(alice_client: Client, acme: Any, g
 
 
 def test_tenant_admin_invites_a_viewer_and_manages_members(
-    bob_client: Client, globex: Any, carol: Any, django_capture_on_commit_callbacks: Any, mailoutbox: Any
+    bob_client: Client,
+    globex: Any,
+    carol: Any,
+    django_capture_on_commit_callbacks: Any,
+    mailoutbox: Any,
 ) -> None:
     with django_capture_on_commit_callbacks(execute=True):
         bob_client.post(
-            reverse("tenants:invite", kwargs={"tenant": globex.public_id}), {"email": "dan@globex.test", "role": "viewer"}
+            reverse("tenants:invite", kwargs={"tenant": globex.public_id}),
+            {"email": "dan@globex.test", "role": "viewer"},
         )
     invitation = globex.invitations.get(email="dan@globex.test")
     assert invitation.issued_by == Invitation.Kind.TENANT
@@ -127,23 +162,35 @@ def test_tenant_admin_invites_a_viewer_and_manages_members(
     assert b"dan@globex.test" in members_page.content
 
     bob_client.post(
-        reverse("tenants:member_role", kwargs={"tenant": globex.public_id, "user": carol.public_id}), {"role": "admin"}
+        reverse(
+            "tenants:member_role", kwargs={"tenant": globex.public_id, "user": carol.public_id}
+        ),
+        {"role": "admin"},
     )
     assert globex.memberships.get(user=carol).role == "admin"
-    bob_client.post(reverse("tenants:member_remove", kwargs={"tenant": globex.public_id, "user": carol.public_id}))
+    bob_client.post(
+        reverse(
+            "tenants:member_remove", kwargs={"tenant": globex.public_id, "user": carol.public_id}
+        )
+    )
     assert not globex.memberships.filter(user=carol).exists()
 
 
 def test_tenant_last_admin_cannot_leave(bob: Any, bob_client: Client, globex: Any) -> None:
     response = bob_client.post(
-        reverse("tenants:member_remove", kwargs={"tenant": globex.public_id, "user": bob.public_id}), follow=True
+        reverse(
+            "tenants:member_remove", kwargs={"tenant": globex.public_id, "user": bob.public_id}
+        ),
+        follow=True,
     )
 
     assert globex.memberships.filter(user=bob, role="admin").exists()
     assert b"at least one admin" in response.content
 
 
-def test_viewer_sees_members_but_not_invitations_or_controls(carol_client: Client, globex: Any, bob: Any) -> None:
+def test_viewer_sees_members_but_not_invitations_or_controls(
+    carol_client: Client, globex: Any, bob: Any
+) -> None:
     response = carol_client.get(reverse("tenants:members", kwargs={"tenant": globex.public_id}))
 
     assert response.status_code == 200

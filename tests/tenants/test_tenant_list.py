@@ -19,7 +19,15 @@ pytestmark = pytest.mark.django_db
 
 def _bulk(vendor: Any, n: int, *, prefix: str = "t", status: str = TenantStatus.INVITED) -> None:
     Tenant.objects.bulk_create(
-        [Tenant(vendor=vendor, tenant_id=f"{prefix}{i:05d}", name=f"Customer {prefix}{i:05d}", status=status) for i in range(n)],
+        [
+            Tenant(
+                vendor=vendor,
+                tenant_id=f"{prefix}{i:05d}",
+                name=f"Customer {prefix}{i:05d}",
+                status=status,
+            )
+            for i in range(n)
+        ],
         batch_size=2000,
     )
 
@@ -54,7 +62,9 @@ def test_previous_page_returns_the_page_before(alice_client: Client, acme: Any) 
     assert back.prev_cursor is None
 
 
-def test_search_matches_tenant_id_or_name_case_insensitively(alice_client: Client, acme: Any, globex: Any) -> None:
+def test_search_matches_tenant_id_or_name_case_insensitively(
+    alice_client: Client, acme: Any, globex: Any
+) -> None:
     _bulk(acme, 30)
     Tenant.objects.create(vendor=acme, tenant_id="zz-9", name="Umbrella Health")
 
@@ -118,7 +128,9 @@ def test_ten_thousand_tenants_page_with_a_constant_number_of_queries(
     assert page.total == COUNT_CAP and page.total_capped
     assert b"More than 1,000" in first.content
     # Deep in the list (keyset: no OFFSET), searching, and filtering cost the same.
-    cursor = Cursor(name="Customer big09000", public_id=Tenant.objects.get(tenant_id="big09000").public_id)
+    cursor = Cursor(
+        name="Customer big09000", public_id=Tenant.objects.get(tenant_id="big09000").public_id
+    )
     deep, response = _queries(alice_client, acme, after=cursor.encode())
     assert deep <= small
     assert response.context["page"].items[0].tenant_id == "big09001"
