@@ -39,6 +39,11 @@ describe("loading", () => {
     assert.equal(c.backend(), "wasm");
     assert.match(c.sodiumVersion(), /^1\.0\.\d+$/);
   });
+
+  test("libsodium carries the Dec-2025 crypto_core_ed25519_is_valid_point fix (CVE-2025-69277, B-06)", () => {
+    const [major, minor, patch] = c.sodiumVersion().split(".").map(Number);
+    assert.ok(major > 1 || minor > 0 || patch >= 22, c.sodiumVersion());
+  });
 });
 
 describe("encoding and keys", () => {
