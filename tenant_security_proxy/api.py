@@ -21,7 +21,7 @@ from prometheus_client import Counter, Histogram
 from tenant_security_proxy import __version__, errors
 from tenant_security_proxy.edek import encode_edek_b64
 from tenant_security_proxy.errors import ProxyError
-from tenant_security_proxy.eventlog import proxy_event
+from tenant_security_proxy.eventlog import proxy_event, rfc3339_now
 from tenant_security_proxy.keyops import KeyService
 from tenant_security_proxy.metrics import REGISTRY
 from tenant_security_proxy.state import EventSink, ProxyState
@@ -118,6 +118,7 @@ class ProxyApi:
             "/api/1/document/report-operations": ("report-operations", self.report_operations),
         }
         self._latency = {name: LATENCY.labels(name) for name, _ in self._routes.values()}
+        self._counters: dict[tuple[str, str, str], Any] = {}
 
     # ---- ASGI plumbing -------------------------------------------------------------------
 
@@ -139,7 +140,11 @@ class ProxyApi:
         status, payload, tenant, code = await self._handle(scope, receive, handler)
         await _respond(send, status, payload)
         self._latency[name].observe(time.perf_counter() - started)
-        REQUESTS.labels(tenant, name, code).inc()
+        key = (tenant, name, code)
+        counter = self._counters.get(key)
+        if counter is None:
+            counter = self._counters[key] = REQUESTS.labels(tenant, name, code)
+        counter.inc()
 
     async def _handle(
         self, scope: Scope, receive: Receive, handler: Handler
@@ -182,42 +187,55 @@ class ProxyApi:
     # ---- events --------------------------------------------------------------------------
 
     def _event(self, name: str, tenant: str, body: dict[str, Any], **details: Any) -> None:
+        self._emit(name, tenant, icl_fields(body), custom_fields(body), details)
+
+    def _emit(
+        self,
+        name: str,
+        tenant: str,
+        icl: dict[str, str],
+        custom: dict[str, str],
+        details: dict[str, Any],
+    ) -> None:
+        # Built inline (not via proxy_event) because this runs once per request.
         self.sink.emit(
             tenant,
-            proxy_event(
-                name,
-                tenant,
-                icl_fields=icl_fields(body),
-                custom_fields=custom_fields(body),
-                details=details,
-            ),
+            {
+                "event": name,
+                "tenant_id": tenant,
+                "timestamp": rfc3339_now(),
+                "source": "proxy",
+                "icl_fields": icl,
+                "custom_fields": custom,
+                "details": details,
+            },
         )
 
     # ---- routes --------------------------------------------------------------------------
 
     async def wrap(self, body: dict[str, Any]) -> dict[str, str]:
-        icl_fields(body)
+        icl, custom = icl_fields(body), custom_fields(body)
         tenant = self.state.tenant(body.get("tenantId"))
-        dek, edek = await self.keys.wrap(tenant)
-        self._event(
+        dek, edek, config_id, leased = await self.keys.wrap_b64(tenant)
+        self._emit(
             "KMS_WRAP",
             tenant.tenant_id,
-            body,
-            kms_config_id=edek.kms_config_id,
-            leased=bool(edek.leased_key_id),
+            icl,
+            custom,
+            {"kms_config_id": config_id, "leased": leased},
         )
-        return {"dek": _b64(dek), "edek": encode_edek_b64(edek)}
+        return {"dek": _b64(dek), "edek": edek}
 
     async def unwrap(self, body: dict[str, Any]) -> dict[str, str]:
-        icl_fields(body)
+        icl, custom = icl_fields(body), custom_fields(body)
         tenant = self.state.tenant(body.get("tenantId"))
         dek, edek = await self.keys.unwrap(tenant, body.get("encryptedDocumentKey"))
-        self._event(
+        self._emit(
             "KMS_UNWRAP",
             tenant.tenant_id,
-            body,
-            kms_config_id=edek.kms_config_id,
-            leased=bool(edek.leased_key_id),
+            icl,
+            custom,
+            {"kms_config_id": edek.kms_config_id, "leased": bool(edek.leased_key_id)},
         )
         return {"dek": _b64(dek)}
 
@@ -238,9 +256,7 @@ class ProxyApi:
                 failures[doc_id] = {"code": 100, "message": "Unknown request error occurred"}
             else:
                 keys[doc_id] = {"dek": _b64(result[0]), "edek": encode_edek_b64(result[1])}
-        self._event(
-            "KMS_BATCH_WRAP", tenant.tenant_id, body, succeeded=len(keys), failed=len(failures)
-        )
+        self._event("KMS_WRAP", tenant.tenant_id, body, batch=len(ids), failed=len(failures))
         return {"keys": keys, "failures": failures}
 
     async def batch_unwrap(self, body: dict[str, Any]) -> dict[str, Any]:
@@ -261,9 +277,7 @@ class ProxyApi:
                 failures[doc_id] = {"code": 100, "message": "Unknown request error occurred"}
             else:
                 keys[doc_id] = {"dek": _b64(result[0])}
-        self._event(
-            "KMS_BATCH_UNWRAP", tenant.tenant_id, body, succeeded=len(keys), failed=len(failures)
-        )
+        self._event("KMS_UNWRAP", tenant.tenant_id, body, batch=len(ids), failed=len(failures))
         return {"keys": keys, "failures": failures}
 
     async def rekey(self, body: dict[str, Any]) -> dict[str, str]:

@@ -5,9 +5,14 @@ from __future__ import annotations
 import os
 
 from tenant_security_proxy import errors
-from tenant_security_proxy.edek import EncryptedDek, InvalidEdekError, decode_edek_b64
+from tenant_security_proxy.edek import (
+    EncryptedDek,
+    InvalidEdekError,
+    decode_edek_b64,
+    encode_edek_b64,
+)
 from tenant_security_proxy.errors import ProxyError
-from tenant_security_proxy.leasing import KMS_CALLS, LeaseManager, leased_wrap
+from tenant_security_proxy.leasing import KMS_CALLS, LeaseManager, leased_wrap, leased_wrap_b64
 from tenant_security_proxy.state import ConfigRuntime, TenantRuntime
 
 _KMS_WRAP = KMS_CALLS.labels("wrap")
@@ -61,6 +66,20 @@ class KeyService:
         config = tenant.wrap_config()
         data = await _kms_wrap(config, dek)
         return EncryptedDek(data, config.config_id, tenant_id=tenant.tenant_id)
+
+    async def wrap_b64(self, tenant: TenantRuntime) -> tuple[bytes, str, int, bool]:
+        """Hot path of document/wrap: (dek, base64 EDEK, config id, leased?)."""
+        dek = os.urandom(32)
+        if tenant.leasing_enabled:
+            config = tenant.wrap_config()
+            lk = self.leases.current_for_wrap(tenant, config)
+            if lk is None:
+                lk = await self.leases.leased_key(tenant, config)
+            config.wraps += 1
+            edek_b64, config_id = leased_wrap_b64(lk, dek)
+            return dek, edek_b64, config_id, True
+        edek = await self.wrap_dek(tenant, dek)
+        return dek, encode_edek_b64(edek), edek.kms_config_id, False
 
     async def wrap(self, tenant: TenantRuntime) -> tuple[bytes, EncryptedDek]:
         dek = os.urandom(32)

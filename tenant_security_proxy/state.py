@@ -80,23 +80,23 @@ class TenantRuntime:
     logging_config: Mapping[str, Any] | None = field(default=None, repr=False)
     logging_config_id: int | None = None
 
-    @property
-    def primary(self) -> ConfigRuntime | None:
-        for config in self.configs.values():
-            if config.state == "primary":
-                return config
-        return None
+    def __post_init__(self) -> None:
+        # A TenantRuntime is replaced, never edited, when the policy changes: derive once.
+        self.primary: ConfigRuntime | None = next(
+            (c for c in self.configs.values() if c.state == "primary"), None
+        )
+        self.any_usable = any(c.state != "disabled" for c in self.configs.values())
 
     def wrap_config(self) -> ConfigRuntime:
         primary = self.primary
         if primary is None:
-            if not any(c.state == "active" for c in self.configs.values()):
+            if not self.any_usable:
                 raise ProxyError(errors.UNKNOWN_TENANT_OR_NO_ACTIVE_KMS_CONFIGURATIONS)
             raise ProxyError(errors.NO_PRIMARY_KMS_CONFIGURATION)
         return primary
 
     def unwrap_config(self, config_id: int) -> ConfigRuntime:
-        if not any(c.state != "disabled" for c in self.configs.values()):
+        if not self.any_usable:
             raise ProxyError(errors.UNKNOWN_TENANT_OR_NO_ACTIVE_KMS_CONFIGURATIONS)
         config = self.configs.get(config_id)
         # A config gone from the policy or owned by another tenant is unusable, like a disabled one.

@@ -92,3 +92,21 @@ def test_it_rejects_malformed_edeks_with_code_203(raw):
 def test_it_rejects_non_base64_or_empty_edek_strings(text):
     with pytest.raises(InvalidEdekError):
         decode_edek_b64(text)
+
+
+def test_the_leased_template_encodes_exactly_like_the_generic_encoder():
+    from tenant_security_proxy.edek import LeasedEdekTemplate
+
+    template = LeasedEdekTemplate(
+        EncryptedDek(
+            b"",
+            LEASED.kms_config_id,
+            LEASED.leased_key_id,
+            b"",
+            LEASED.encrypted_leased_key_data,
+            LEASED.tenant_id,
+        )
+    )
+    assert template.encode_b64(LEASED.encrypted_dek_data, LEASED.leased_key_iv) == encode_edek_b64(
+        LEASED
+    )

@@ -46,12 +46,18 @@ def breakers() -> BreakerRegistry:
 
 
 @pytest.fixture
-def make_kms(breakers: BreakerRegistry) -> Callable[..., KmsClient]:
+def make_kms(breakers: BreakerRegistry) -> Iterator[Callable[..., KmsClient]]:
+    made: list[KmsClient] = []
+
     def make(config: dict[str, Any], tenant_id: str = "tenant-a", **kwargs: Any) -> KmsClient:
         kwargs.setdefault("breakers", breakers)
-        return build_kms(config, tenant_id=tenant_id, config_id=7, **kwargs)
+        client = build_kms(config, tenant_id=tenant_id, config_id=7, **kwargs)
+        made.append(client)
+        return client
 
-    return make
+    yield make
+    for client in made:  # SDK sessions hold sockets; close them like the proxy does
+        run(client.close())
 
 
 @pytest.fixture
