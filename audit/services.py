@@ -144,7 +144,7 @@ def _append(
             request_id=clean_text(ctx.request_id, 64),
             data=normalise_data(data),
             vendor_visible=is_vendor_visible(
-                action=action, actor_kind=actor.kind, has_tenant=tenant is not None
+                action=action, actor_kind=actor.kind, has_tenant=tenant is not None, target=target
             ),
             prev_hash=head.hash,
         )

@@ -1,12 +1,22 @@
 """Which events of a tenant's chain the tenant's vendor may also read (docs/audit.md).
 
 A tenant sees everything in its chain. The vendor sees its vendor-level chain and, of its
-tenants' chains, only the provisioning side: what the vendor's API keys and proxy clusters did,
-and the actions listed here. Tenant-internal work (configs, policy content, members, their own
-audit page views) stays private to the tenant.
+tenants' chains, only the provisioning side:
+
+* anything done by the vendor's API keys or proxy clusters (the vendor's own machinery);
+* the actions in ``VENDOR_VISIBLE_TENANT_ACTIONS`` (the tenant's lifecycle and root key, which
+  the vendor provisions and approves);
+* invitations the vendor issued (a tenant's first admin), not those a tenant admin sends to
+  colleagues.
+
+Tenant-internal work — KMS and logging configs, policies, members, views of its pages — stays
+private to the tenant. The decision is taken once, when the event is written, and is part of
+the hashed event, so it cannot be changed afterwards.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from audit.actors import ActorKind
 
@@ -16,22 +26,16 @@ VENDOR_VISIBLE_TENANT_ACTIONS: frozenset[str] = frozenset(
         "tenant.created",
         "tenant.updated",
         "tenant.deleted",
-        "tenant.invited",
-        "tenant.invitation_resent",
-        "tenant.invitation_revoked",
-        "tenant.accepted",
-        "tenant.root_key_submitted",
-        "tenant.root_key_approved",
-        "tenant.root_key_rejected",
+        "tenant.status_changed",
         "tenant_root.",
-        "tenant_policy.signed",
         "proxy.",
-        "cluster.",
+        "proxy_cluster.",
     }
 )
 VENDOR_VISIBLE_ACTOR_KINDS: frozenset[str] = frozenset(
     {ActorKind.VENDOR_API_KEY, ActorKind.PROXY_CLUSTER}
 )
+_VENDOR_ISSUED_FAMILIES = ("invitation.",)
 
 
 def _listed(action: str) -> bool:
@@ -42,7 +46,11 @@ def _listed(action: str) -> bool:
     )
 
 
-def is_vendor_visible(*, action: str, actor_kind: str, has_tenant: bool) -> bool:
-    if not has_tenant:
+def is_vendor_visible(
+    *, action: str, actor_kind: str, has_tenant: bool, target: Any = None
+) -> bool:
+    if not has_tenant or actor_kind in VENDOR_VISIBLE_ACTOR_KINDS or _listed(action):
         return True
-    return actor_kind in VENDOR_VISIBLE_ACTOR_KINDS or _listed(action)
+    if action.startswith(_VENDOR_ISSUED_FAMILIES):
+        return getattr(target, "issued_by", None) == "vendor"
+    return False
