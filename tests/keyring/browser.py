@@ -49,9 +49,17 @@ class Session:
 
     context: BrowserContext
     base_url: str
-    requests: list[Request] = field(default_factory=list)
+    requests: list[bytes] = field(default_factory=list)
+
+    def record(self, request: Request) -> None:
+        # Read at once: pages are closed later, and a closed page's requests cannot be asked.
+        self.requests.append(request.url.encode())
+        self.requests.extend(f"{k}: {v}".encode() for k, v in request.headers.items())
+        self.requests.append(request.post_data_buffer or b"")
 
     def open(self, path: str) -> Page:
+        for old in self.context.pages:  # one page at a time: earlier ones may still reload
+            old.close()
         page = self.context.new_page()
         page.on("dialog", lambda dialog: dialog.accept())
         page.goto(self.base_url + path)
@@ -61,12 +69,7 @@ class Session:
 
     def sent(self) -> list[bytes]:
         """Every URL, header and body sent by the pages of this session, as bytes."""
-        out: list[bytes] = []
-        for request in self.requests:
-            out.append(request.url.encode())
-            out.extend(f"{k}: {v}".encode() for k, v in request.all_headers().items())
-            out.append(request.post_data_buffer or b"")
-        return out
+        return list(self.requests)
 
     def assert_never_sent(self, *secrets: str | bytes) -> None:
         blobs = self.sent()
@@ -101,7 +104,7 @@ def browser_session(browser: Browser, base_url: str, user: Any) -> Session:
         ]
     )
     session = Session(context, base_url)
-    context.on("request", lambda request: session.requests.append(request))
+    context.on("request", session.record)
     return session
 
 
