@@ -31,6 +31,22 @@ __all__ = ["AsyncTenantSecurityClient"]
 T = TypeVar("T")
 
 
+class _Done:
+    """The result of an operation finished in a worker thread (StopIteration cannot cross)."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: object) -> None:
+        self.value = value
+
+
+def _step(operation: ops.Operation[Any], answer: Any) -> core.Call | _Done:
+    try:
+        return operation.send(answer)
+    except StopIteration as done:
+        return _Done(done.value)
+
+
 class AsyncTenantSecurityClient:
     """Encrypts and decrypts documents locally; only data keys travel to and from the proxy.
 
@@ -85,7 +101,10 @@ class AsyncTenantSecurityClient:
             while True:
                 answer = await self._call(call)
                 if offload:
-                    call = await asyncio.to_thread(operation.send, answer)
+                    step = await asyncio.to_thread(_step, operation, answer)
+                    if isinstance(step, _Done):
+                        return step.value  # type: ignore[no-any-return]
+                    call = step
                 else:
                     call = operation.send(answer)
         except StopIteration as done:
