@@ -103,7 +103,7 @@ class AsyncTenantSecurityClient:
                 if offload:
                     step = await asyncio.to_thread(_step, operation, answer)
                     if isinstance(step, _Done):
-                        return step.value  # type: ignore[no-any-return]
+                        return step.value  # type: ignore[return-value]
                     call = step
                 else:
                     call = operation.send(answer)
