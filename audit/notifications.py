@@ -13,19 +13,26 @@ from django.db import transaction
 # Exact actions, or a prefix ending in "." for a whole family.
 SECURITY_ACTIONS: frozenset[str] = frozenset(
     {
-        "member.",
+        # who holds power
+        "vendor_member.",
+        "tenant_member.",
+        "invitation.created",
         "invitation.accepted",
-        "tenant.root_key_approved",
+        # keys and trust
+        "vendor_root.",
         "tenant_root.",
-        "tenant_policy.signed",
+        "root_key.",
+        "proxy_cluster.",
+        "api_key.",
+        # a tenant's KMS and logging configuration
         "kms_config.",
         "logging_config.",
-        "cluster.",
-        "api_key.",
-        "audit.exported",
-        "audit.checkpoint_downloaded",
-        "tenant.deleted",
+        "tenant_policy.",
+        # the organisation and its audit trail
         "vendor.settings_changed",
+        "tenant.deleted",
+        "audit.exported",
+        "audit.notifications_disabled",
     }
 )
 
