@@ -53,6 +53,7 @@ class _Tenant:
         self.last_error: str | None = None
         self.last_delivery_at: float | None = None
         self.remove_deadline: float | None = None
+        self.retired: list[Sink] = []  # replaced sinks, closed once no batch is in flight
 
     def depth(self) -> int:
         return len(self.queue) + len(self.inflight)
@@ -130,7 +131,9 @@ class EventHub:
         await self._close_sinks()
 
     async def _close_sinks(self) -> None:
-        sinks = {id(s.sink): s.sink for s in [*self._tenants.values(), *self._draining]}
+        states = [*self._tenants.values(), *self._draining]
+        sinks = {id(s.sink): s.sink for s in states}
+        sinks.update({id(r): r for s in states for r in s.retired})
         sinks.update({id(s): s for s in self._retired})
         self._retired.clear()
         if self._closing:
@@ -160,8 +163,12 @@ class EventHub:
             self._tenants[tenant_id] = _Tenant(tenant_id, sink, digest)
             return
         old, state.sink, state.digest = state.sink, sink, digest
-        # A batch in flight on the old sink fails retriably and is resent on the new one.
-        self._retire(old)
+        if state.task is None:
+            self._retire(old)
+        else:
+            # A batch may be in flight on the old sink: its task closes it after that attempt,
+            # so the batch is neither cut off nor sent twice.
+            state.retired.append(old)
 
     def remove_tenant(self, tenant_id: str) -> None:
         """Forget a tenant; what it has queued is still delivered for `remove_grace_s`."""
@@ -220,9 +227,11 @@ class EventHub:
                     await self._wait_for_batch(state)
                     self._take(state)
                 await self._deliver(state)
+                self._release_retired(state)
                 self._report_drops(state)
         finally:
             state.task = None
+            self._release_retired(state)
             if state.remove_deadline is not None and not state.depth():
                 self._draining.discard(state)
                 self._retire(state.sink)
@@ -238,9 +247,15 @@ class EventHub:
 
     def _take(self, state: _Tenant) -> None:
         count = min(self._batch, len(state.queue))
-        taken = [state.queue.popleft() for _ in range(count)]
-        # Enriched once, so a retried batch carries the same event ids (receivers deduplicate).
-        state.inflight = [model.finalize(state.tenant_id, at, ev) for at, ev in taken]
+        batch: list[dict[str, Any]] = []
+        for _ in range(count):
+            at, event = state.queue.popleft()
+            # Enriched once, so a retried batch carries the same event ids (receivers dedupe).
+            try:
+                batch.append(model.finalize(state.tenant_id, at, event))
+            except Exception:  # a malformed event must not stop the tenant's other events
+                self._count_failed(state, state.sink, 1)
+        state.inflight = batch
 
     async def _deliver(self, state: _Tenant) -> None:
         attempt = 0
@@ -349,6 +364,11 @@ class EventHub:
             count,
             state.tenant_id,
         )
+
+    def _release_retired(self, state: _Tenant) -> None:
+        retired, state.retired = state.retired, []
+        for sink in retired:
+            self._retire(sink)
 
     def _retire(self, sink: Sink) -> None:
         if sink is self._stdout_sink:

@@ -82,7 +82,7 @@ class Receiver:
         server = self._make_server(port)
         self._server = server
         self.port = int(server.server_address[1])
-        threading.Thread(target=server.serve_forever, daemon=True).start()
+        threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
         return self
 
     def stop(self) -> None:
