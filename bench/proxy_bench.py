@@ -347,6 +347,7 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--tenants", type=int, default=10_000)
     parser.add_argument("--no-write", action="store_true")
+    parser.add_argument("--skip-startup", action="store_true", help="throughput only (quick)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
@@ -354,6 +355,8 @@ def main() -> None:
         try:
             t = throughput(args, bao, work)
             print(json.dumps(t, indent=1))
+            if args.skip_startup:
+                return
             s = startup(args, bao, work)
             print(json.dumps(s, indent=1))
         finally:
