@@ -19,12 +19,15 @@ def load(name: str) -> Any:
 def wycheproof_cases(
     name: str, keep: Callable[[dict[str, Any], dict[str, Any]], bool] = lambda g, t: True
 ) -> list[Any]:
-    """One pytest.param per Wycheproof case, id ``tc<id>-<result>-<flags>``, value (group, test)."""
-    params = []
+    """Wycheproof cases bucketed by result and flags, one pytest.param per bucket with id
+    ``<result>-<flags>``, value a list of ``(case_id, group, test)``; ``case_id`` is
+    ``tc<id>`` for failure messages. Buckets, not single cases, keep ~1000 vectors cheap
+    under pytest-xdist."""
+    buckets: dict[str, list[tuple[str, dict[str, Any], dict[str, Any]]]] = {}
     for group in load(name)["testGroups"]:
         for test in group["tests"]:
             if keep(group, test):
                 flags = "+".join(test.get("flags", [])) or "none"
-                case_id = f"tc{test['tcId']}-{test['result']}-{flags}"
-                params.append(pytest.param(group, test, id=case_id))
-    return params
+                bucket = buckets.setdefault(f"{test['result']}-{flags}", [])
+                bucket.append((f"tc{test['tcId']} ({test.get('comment', '')})", group, test))
+    return [pytest.param(cases, id=key) for key, cases in sorted(buckets.items())]
