@@ -50,7 +50,7 @@ PERSONAS = (
 
 @dataclass
 class World:
-    """Two vendors; vendor A has tenants A1 (the subject) and A2; pending invitations of each kind."""
+    """Two vendors; vendor A has tenants A1 (the subject) and A2; invitations of each kind."""
 
     vendor: Any
     tenant: Any
