@@ -5,6 +5,11 @@ A deterministic field is ``u32 BE tenant_secret_id | 0x00 0x00 | AES-SIV(key, pl
 (``key/derive-with-secret-path``) and never by the client. AES-SIV (RFC 5297) with no associated
 data makes equal plaintexts give equal ciphertexts, which is what makes equality search possible;
 it also reveals equality, which is the documented price.
+
+Measured against ironcore-alloy 0.16.1 (tests/client/test_alloy_interop.py): alloy encrypts
+deterministic fields with one *empty* associated-data string, TSC clients (and this SDK, per
+IronCore's vector) with none, so their ciphertexts differ. This SDK writes the TSC form and reads
+both.
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ _HEADER = struct.Struct(">IH")
 HEADER_LEN = _HEADER.size  # 6
 _SIV_LEN = 16
 DERIVED_KEY_LEN = 64
+_READ_AD: tuple[list[bytes] | None, ...] = (None, [b""])  # TSC first, then ironcore-alloy
 
 
 def derive_key(tenant_secret: bytes, tenant_id: str, derivation_path: str) -> bytes:
@@ -111,10 +117,17 @@ def secret_id_of(ciphertext: Buffer) -> int:
 def decrypt_with(keys: DerivedKeySet, ciphertext: Buffer) -> bytes:
     """Decrypt a deterministic field with the key its header names."""
     key = keys.by_id(secret_id_of(ciphertext))
-    try:
-        return AESSIV(key.key).decrypt(bytes(memoryview(ciphertext)[HEADER_LEN:]), None)
-    except InvalidTag:
-        raise DecryptionError() from None
+    siv = AESSIV(key.key)
+    body = bytes(memoryview(ciphertext)[HEADER_LEN:])
+    # IronCore's TSC clients use S2V with no associated data; ironcore-alloy passes one empty
+    # AD string, which S2V treats differently. Both are authenticated under the same key, so
+    # reading either costs at most one bit of forgery margin (2**-127 instead of 2**-128).
+    for associated_data in _READ_AD:
+        try:
+            return siv.decrypt(body, associated_data)
+        except InvalidTag:
+            continue
+    raise DecryptionError()
 
 
 def search_terms(keys: DerivedKeySet, plaintext: Buffer) -> list[bytes]:

@@ -155,3 +155,17 @@ def test_wycheproof_aes_siv(group: dict, case: dict) -> None:
     else:
         with pytest.raises((InvalidTag, ValueError)):
             AESSIV(key).decrypt(ct, aad)
+
+
+def test_it_reads_deterministic_fields_in_ironcore_alloys_empty_ad_form_but_writes_tsc_form() -> (
+    None
+):
+    case = CASES["deterministic-field"]
+    keys = _keyset(case)
+    key = base64.b64decode(case["derived_key_b64"])
+    alloy_form = struct.pack(">IH", 5111, 0) + AESSIV(key).encrypt(b"Jim Bridger", [b""])
+    assert alloy_form != bytes.fromhex(case["encrypted_hex"])
+    assert det.decrypt_with(keys, alloy_form) == b"Jim Bridger"
+    assert det.encrypt_with(keys.current(), b"Jim Bridger") == bytes.fromhex(case["encrypted_hex"])
+    with pytest.raises(DecryptionError):
+        det.decrypt_with(keys, struct.pack(">IH", 5111, 0) + AESSIV(key).encrypt(b"x", [b"y"]))
