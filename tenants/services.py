@@ -26,10 +26,13 @@ def tenant_create(
     vendor: Vendor,
     tenant_id: str,
     name: str,
-    admin_email: str,
+    admin_email: str | None,
     invited_by: User | None = None,
 ) -> Tenant:
-    """Provision a tenant and invite its first admin (DESIGN.md §5a step 3)."""
+    """Provision a tenant and invite its first admin (DESIGN.md §5a step 3).
+
+    Without ``admin_email`` no invitation is sent (``seed_demo`` adds members directly).
+    """
     tenant = Tenant(vendor=vendor, tenant_id=tenant_id.strip(), name=name.strip())
     if vendor.tenants.filter(tenant_id=tenant.tenant_id).exists():
         raise TenantIdTakenError(tenant.tenant_id)
@@ -47,6 +50,8 @@ def tenant_create(
         target=tenant,
         data={"tenant_id": tenant.tenant_id, "name": tenant.name},
     )
+    if admin_email is None:
+        return tenant
     invitation_create(
         actor=actor,
         vendor=vendor,
@@ -71,6 +76,21 @@ def tenant_invite(
         role=role,
         invited_by=invited_by,
     )
+
+
+@transaction.atomic
+def tenant_member_add(*, actor: Actor, tenant: Tenant, user: User, role: str) -> TenantMembership:
+    """Add a member without an invitation (operators, demo data); invitations are the normal way."""
+    membership = TenantMembership.objects.create(tenant=tenant, user=user, role=role)
+    record(
+        action="tenant_member.added",
+        actor=actor,
+        vendor=tenant.vendor,
+        tenant=tenant,
+        target=user,
+        data={"role": role},
+    )
+    return membership
 
 
 @transaction.atomic

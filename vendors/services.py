@@ -43,6 +43,16 @@ def vendor_invite(
 
 
 @transaction.atomic
+def vendor_member_add(*, actor: Actor, vendor: Vendor, user: User, role: str) -> VendorMembership:
+    """Add a member without an invitation (operators, demo data); invitations are the normal way."""
+    membership = VendorMembership.objects.create(vendor=vendor, user=user, role=role)
+    record(
+        action="vendor_member.added", actor=actor, vendor=vendor, target=user, data={"role": role}
+    )
+    return membership
+
+
+@transaction.atomic
 def vendor_member_role_change(
     *, actor: Actor, membership: VendorMembership, role: str
 ) -> VendorMembership:
