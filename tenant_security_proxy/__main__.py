@@ -64,6 +64,30 @@ def _settings():  # type: ignore[no-untyped-def]
     return load_settings()
 
 
+def _harden_process() -> None:
+    """P-02: no core dumps and no ptrace/proc access by other users to the decrypted configs."""
+    import ctypes
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    try:
+        pr_set_dumpable = 4
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_dumpable, 0, 0, 0, 0)
+    except (OSError, AttributeError):
+        logging.getLogger("tenant_security_proxy").warning("could not mark process non-dumpable")
+    # Secrets are now in Settings; drop them from os.environ so child processes never inherit
+    # them. (/proc/<pid>/environ keeps the exec-time copy; the non-dumpable flag hides it.)
+    for name in (
+        "TSP_CLUSTER_SIGNING_KEY",
+        "TSP_CLUSTER_ENCRYPTION_KEY",
+        "TSP_API_KEY",
+        "TSP_API_KEY_2",
+        "API_KEY",
+        "API_KEY_2",
+    ):
+        os.environ.pop(name, None)
+
+
 def serve() -> int:
     import uvloop
 
@@ -73,6 +97,7 @@ def serve() -> int:
 
     settings = _settings()
     _setup_logging(settings.log_level)
+    _harden_process()
     api_sock = bind_socket(settings.bind, settings.port)
     health_sock = bind_socket(settings.bind, settings.health_port)
     logging.getLogger("tenant_security_proxy").info(

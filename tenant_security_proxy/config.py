@@ -10,6 +10,7 @@ import base64
 import binascii
 import os
 import re
+import urllib.parse
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final
@@ -126,12 +127,24 @@ def _api_keys(env: Mapping[str, str]) -> tuple[Secret, ...]:
     return tuple(Secret(k) for k in keys)
 
 
+_LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+def _broker_url(env: Mapping[str, str]) -> str:
+    # P-09: TLS to the broker, except on loopback (the embedded demo and tests).
+    url = _required(env, "TSP_BROKER_URL").rstrip("/")
+    split = urllib.parse.urlsplit(url)
+    if split.scheme == "https" and split.hostname:
+        return url
+    if split.scheme == "http" and split.hostname in _LOOPBACK:
+        return url
+    raise ConfigError("TSP_BROKER_URL must be an https:// URL (http:// only on loopback)")
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Build `Settings` from `env` (default `os.environ`), raising `ConfigError` on bad values."""
     env = os.environ if env is None else env
-    broker_url = _required(env, "TSP_BROKER_URL").rstrip("/")
-    if not broker_url.startswith(("https://", "http://")):
-        raise ConfigError("TSP_BROKER_URL must start with https:// (or http:// on loopback)")
+    broker_url = _broker_url(env)
     settings = Settings(
         api_keys=_api_keys(env),
         broker_url=broker_url,

@@ -35,6 +35,8 @@ def get(url: str) -> tuple[int, bytes]:
             return resp.status, resp.read()
     except urllib.error.HTTPError as exc:
         return exc.code, exc.read()
+    except (urllib.error.URLError, OSError):
+        return 0, b""
 
 
 def meta(tenant_id: str, **icl: Any) -> dict[str, Any]:

@@ -48,6 +48,7 @@ def test_repr_of_settings_hides_every_secret():
         ("TSP_VENDOR_ROOT_KEY", "abc", "TSP_VENDOR_ROOT_KEY"),
         ("TSP_CLUSTER_SIGNING_KEY", base64.b64encode(b"x" * 31).decode(), "32 bytes"),
         ("TSP_BROKER_URL", "ftp://x", "TSP_BROKER_URL"),
+        ("TSP_BROKER_URL", "http://broker.example", "https"),
         ("TSP_API_KEY", "short", "16 characters"),
         ("TSP_CLUSTER_ID", "", "TSP_CLUSTER_ID"),
     ],
