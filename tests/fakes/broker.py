@@ -13,6 +13,7 @@ import base64
 import hashlib
 import itertools
 import json
+import ssl
 import threading
 import time
 import urllib.parse
@@ -193,7 +194,7 @@ class World:
 class FakeBroker:
     """Thread-safe store plus an HTTP server on 127.0.0.1 (port 0 unless given)."""
 
-    def __init__(self, world: World, *, port: int = 0) -> None:
+    def __init__(self, world: World, *, port: int = 0, tls: ssl.SSLContext | None = None) -> None:
         self.world = world
         self.lock = threading.Lock()
         self.clusters: list[dict[str, Any]] = [world.cluster_statement()]
@@ -208,6 +209,10 @@ class FakeBroker:
         self.nonces: dict[str, float] = {}
         self.unreachable = False  # drop connections without answering
         self.server = ThreadingHTTPServer(("127.0.0.1", port), _handler(self))
+        self.scheme = "http"
+        if tls is not None:
+            self.server.socket = tls.wrap_socket(self.server.socket, server_side=True)
+            self.scheme = "https"
         self.server.daemon_threads = True
         self._thread = threading.Thread(
             target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
@@ -215,7 +220,7 @@ class FakeBroker:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
+        return f"{self.scheme}://127.0.0.1:{self.server.server_address[1]}"
 
     def start(self) -> FakeBroker:
         self._thread.start()
