@@ -14,4 +14,5 @@ urlpatterns = [
     path("vendors/", include("vendors.urls")),
     path("", include("tenants.urls")),
     path("audit/", include("audit.urls")),
+    path("api/v1/proxy/", include("kms_configs.proxy_urls")),
 ]
