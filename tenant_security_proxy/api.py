@@ -16,14 +16,12 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
-from prometheus_client import Counter, Histogram
-
 from tenant_security_proxy import __version__, errors
 from tenant_security_proxy.edek import encode_edek_b64
 from tenant_security_proxy.errors import ProxyError
 from tenant_security_proxy.eventlog import proxy_event, rfc3339_now
 from tenant_security_proxy.keyops import KeyService
-from tenant_security_proxy.metrics import REGISTRY
+from tenant_security_proxy.metrics import RequestStats
 from tenant_security_proxy.state import EventSink, ProxyState
 
 log = logging.getLogger("tenant_security_proxy.api")
@@ -37,19 +35,7 @@ MAX_BODY_BYTES = 4 * 1024 * 1024
 _JSON_HEADERS = [(b"content-type", b"application/json")]
 _ICL_OPTIONAL = ("dataLabel", "sourceIp", "objectId", "requestId")
 
-REQUESTS = Counter(
-    "tsp_requests",
-    "API requests by tenant, route and result code",
-    ["tenant", "route", "code"],
-    registry=REGISTRY,
-)
-LATENCY = Histogram(
-    "tsp_request_seconds",
-    "API request latency by route",
-    ["route"],
-    registry=REGISTRY,
-    buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
-)
+STATS = RequestStats()
 
 
 def _b64(raw: bytes) -> str:
@@ -117,8 +103,6 @@ class ProxyApi:
             "/api/1/event/security-event": ("security-event", self.security_event),
             "/api/1/document/report-operations": ("report-operations", self.report_operations),
         }
-        self._latency = {name: LATENCY.labels(name) for name, _ in self._routes.values()}
-        self._counters: dict[tuple[str, str, str], Any] = {}
 
     # ---- ASGI plumbing -------------------------------------------------------------------
 
@@ -139,12 +123,9 @@ class ProxyApi:
         name, handler = route
         status, payload, tenant, code = await self._handle(scope, receive, handler)
         await _respond(send, status, payload)
-        self._latency[name].observe(time.perf_counter() - started)
-        key = (tenant, name, code)
-        counter = self._counters.get(key)
-        if counter is None:
-            counter = self._counters[key] = REQUESTS.labels(tenant, name, code)
-        counter.inc()
+        # Only known tenants get their own label: random ids must not grow the metrics unboundedly.
+        label = tenant if tenant in self.state.tenants else "_unknown"
+        STATS.record(label, name, code, time.perf_counter() - started)
 
     async def _handle(
         self, scope: Scope, receive: Receive, handler: Handler
@@ -157,13 +138,13 @@ class ProxyApi:
             tenant = raw_tenant if isinstance(raw_tenant, str) else ""
             result = await handler(body)
         except ProxyError as exc:
-            return exc.http_status, exc.to_json(), _label(tenant), str(exc.code)
+            return exc.http_status, exc.to_json(), tenant, str(exc.code)
         except Exception:
             log.exception("unhandled error in API handler")
             return 500, {"code": 100, "message": "Unknown request error occurred"}, "", "100"
         if result is _NO_CONTENT:
-            return 204, _NO_CONTENT, _label(tenant), "0"
-        return 200, result, _label(tenant), "0"
+            return 204, _NO_CONTENT, tenant, "0"
+        return 200, result, tenant, "0"
 
     def _authorize(self, scope: Scope) -> None:
         values = [v for k, v in scope["headers"] if k == b"authorization"]
@@ -372,11 +353,6 @@ class ProxyApi:
 
 
 _NO_CONTENT = object()
-
-
-def _label(tenant: str) -> str:
-    # Bound label size; tenant ids are exact-matched elsewhere, this is only for metrics.
-    return tenant[:128]
 
 
 async def _read_json(receive: Receive) -> dict[str, Any]:
