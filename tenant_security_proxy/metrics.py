@@ -73,8 +73,8 @@ class RequestStats:
         for route, row in list(self.latency.items()):
             cumulative = 0.0
             buckets: list[tuple[str, float]] = []
-            for bound, count in zip((*self.BUCKETS, float("inf")), row, strict=False):
-                cumulative += count
+            for bound, in_bucket in zip((*self.BUCKETS, float("inf")), row, strict=False):
+                cumulative += in_bucket
                 buckets.append((str(bound) if bound != float("inf") else "+Inf", cumulative))
             latency.add_metric([route], buckets, sum_value=row[-2])
         yield latency
