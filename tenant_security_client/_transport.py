@@ -70,10 +70,11 @@ class Timeouts:
 class RetryPolicy:
     """Bounded, jittered exponential back-off for retry-safe calls (C-09, PR-06).
 
-    Delays are ``min(max_backoff, initial_backoff * 2**n) * uniform(0.5, 1)`` with the product
-    floored at ``initial_backoff``: so by default ≥ 1 s, ≤ 32 s, and never synchronised across
-    clients. Only connection failures and bare 502/503/504 answers are retried; answers carrying
-    an IronCore error code never are, since the proxy has already retried what can be retried.
+    Retry ``n`` (0-based) waits ``uniform(c / 2, c)`` with ``c = min(max_backoff,
+    initial_backoff * 2**(n+1))``, never less than ``initial_backoff``: by default 1-2 s, 2-4 s,
+    4-8 s ... up to 16-32 s, so ≥ 1 s, ≤ 32 s, and never synchronised across clients. Only
+    connection failures and bare 502/503/504 answers are retried; answers carrying an IronCore
+    error code never are, since the proxy has already retried what can be retried.
     """
 
     max_attempts: int = 3
@@ -86,9 +87,9 @@ class RetryPolicy:
 
     def backoff(self, attempt: int, rng: random.Random | None = None) -> float:
         """Delay before retry number ``attempt`` (0-based)."""
-        ceiling = min(self.max_backoff, self.initial_backoff * 2**attempt)
-        jitter = (rng or _RNG).uniform(0.5, 1.0)
-        return min(self.max_backoff, max(self.initial_backoff, ceiling * jitter))
+        ceiling = min(self.max_backoff, self.initial_backoff * 2 ** (attempt + 1))
+        floor = min(ceiling, max(self.initial_backoff, ceiling / 2))
+        return (rng or _RNG).uniform(floor, ceiling)
 
 
 KEEPALIVE_EXPIRY = 4.0
