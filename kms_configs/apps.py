@@ -6,3 +6,8 @@ from django.apps import AppConfig
 class KmsConfigsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "kms_configs"
+
+    def ready(self) -> None:
+        from kms_configs import changes
+
+        changes.connect()
