@@ -93,20 +93,36 @@ class LeasedEdekTemplate:
     wrapped leased key and tenant id are encoded once. Output is byte-identical to encode_deks.
     """
 
-    __slots__ = ("_middle", "_tail")
+    __slots__ = ("_middle", "_prefix", "_tail")
+
+    # Leased wraps always produce 48 bytes (32-byte DEK + GCM tag) under a 12-byte IV.
+    DATA_LEN, IV_LEN = 48, 12
 
     def __init__(self, template: EncryptedDek) -> None:
-        self._middle = encode_dek(EncryptedDek(b"", template.kms_config_id, template.leased_key_id))
+        middle = encode_dek(EncryptedDek(b"", template.kms_config_id, template.leased_key_id))
         tail = b""
         if template.encrypted_leased_key_data:
             tail += _len_field(5, encode_deks(template.encrypted_leased_key_data))
         if template.tenant_id:
             tail += _len_field(6, template.tenant_id.encode())
+        self._middle = middle + _varint(4 << 3 | _LEN) + _varint(self.IV_LEN)
         self._tail = tail
+        inner_len = 1 + len(_varint(self.DATA_LEN)) + self.DATA_LEN
+        inner_len += len(self._middle) + self.IV_LEN + len(tail)
+        self._prefix = b"".join(
+            (
+                _varint(1 << 3 | _LEN),
+                _varint(inner_len),
+                _varint(1 << 3 | _LEN),
+                _varint(self.DATA_LEN),
+            )
+        )
 
     def encode_b64(self, data: bytes, iv: bytes) -> str:
-        inner = b"".join((_len_field(1, data), self._middle, _len_field(4, iv), self._tail))
-        return base64.b64encode(_len_field(1, inner)).decode("ascii")
+        if len(data) != self.DATA_LEN or len(iv) != self.IV_LEN:
+            raise ValueError("leased EDEK template used with unexpected sizes")
+        raw = b"".join((self._prefix, data, self._middle, iv, self._tail))
+        return base64.b64encode(raw).decode("ascii")
 
 
 # ---- decoding ---------------------------------------------------------------------------
