@@ -83,6 +83,9 @@ class EventHub:
         self._stop_timeout, self._remove_grace = stop_timeout_s, remove_grace_s
         self._tenants: dict[str, _Tenant] = {}
         self._draining: set[_Tenant] = set()
+        # Removed tenants still draining, by id: events emitted right after `remove_tenant`
+        # (e.g. the "config removed" event itself) still reach the tenant's own sink.
+        self._draining_by_id: dict[str, _Tenant] = {}
         self._closing: set[asyncio.Task[None]] = set()
         self._retired: list[Sink] = []
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -95,8 +98,8 @@ class EventHub:
     async def start(self) -> None:
         self._loop = asyncio.get_running_loop()
         self._running, self._stopping = True, False
-        for state in self._tenants.values():
-            if state.depth() and state.task is None:
+        for state in [*self._tenants.values(), *self._draining]:
+            if (state.depth() or state.remove_deadline is not None) and state.task is None:
                 self._spawn(state)
 
     async def stop(self, timeout_s: float | None = None) -> None:
@@ -151,7 +154,7 @@ class EventHub:
         Calling again with an identical config keeps the current sink and its connections.
         """
         digest = _digest(logging_config)
-        state = self._tenants.get(tenant_id)
+        state = self._tenants.get(tenant_id) or self._revive(tenant_id)
         if state is not None and state.digest == digest:
             return
         sink = (
@@ -176,20 +179,29 @@ class EventHub:
         if state is None:
             return
         state.remove_deadline = time.monotonic() + self._remove_grace
-        if not state.depth() and state.task is None:
-            self._retire(state.sink)
-            return
         self._draining.add(state)
-        if state.task is None and self._running:
+        self._draining_by_id[tenant_id] = state
+        # The task ends (and closes the sink) once the queue is empty; until it has run, events
+        # emitted for this tenant still join this queue.
+        if state.task is None and self._running and not self._stopping:
             self._spawn(state)
         state.wake.set()
+
+    def _revive(self, tenant_id: str) -> _Tenant | None:
+        """A tenant configured again while its removal drains keeps its queue and order."""
+        state = self._draining_by_id.pop(tenant_id, None)
+        if state is not None:
+            self._draining.discard(state)
+            state.remove_deadline = None
+            self._tenants[tenant_id] = state
+        return state
 
     # ----------------------------------------------------------------- hot path
 
     def emit(self, tenant_id: str, event: Mapping[str, Any]) -> None:
         """Queue one event; never blocks, never raises. Call from the event loop's thread."""
         try:
-            state = self._tenants.get(tenant_id)
+            state = self._tenants.get(tenant_id) or self._draining_by_id.get(tenant_id)
             if state is None:
                 # Unknown tenant: its events go to stdout, like IronCore's Logdriver.
                 state = self._tenants[tenant_id] = _Tenant(tenant_id, self._stdout_sink, None)
@@ -198,7 +210,7 @@ class EventHub:
                 return
             state.queue.append((time.time(), event))
             if state.task is None:
-                if self._running:
+                if self._running and not self._stopping:
                     self._spawn(state)
             elif len(state.queue) >= self._batch:
                 state.wake.set()
@@ -234,6 +246,8 @@ class EventHub:
             self._release_retired(state)
             if state.remove_deadline is not None and not state.depth():
                 self._draining.discard(state)
+                if self._draining_by_id.get(state.tenant_id) is state:
+                    del self._draining_by_id[state.tenant_id]
                 self._retire(state.sink)
 
     async def _wait_for_batch(self, state: _Tenant) -> None:
@@ -385,16 +399,24 @@ class EventHub:
     # ----------------------------------------------------------------- introspection
 
     def queue_depths(self) -> dict[str, int]:
-        return {tid: s.depth() for tid, s in self._tenants.items()}
+        depths = {tid: s.depth() for tid, s in self._draining_by_id.items()}
+        depths.update({tid: s.depth() for tid, s in self._tenants.items()})
+        return depths
 
     def stats(self) -> dict[str, dict[str, Any]]:
-        """Per tenant: sink, queued, delivered, failed, dropped, send_errors, last_error, ..."""
-        return {tid: _stats(s) for tid, s in self._tenants.items()}
+        """Per tenant: sink, queued, delivered, failed, dropped, send_errors, last_error, ...
+
+        Removed tenants still delivering their last events appear with `draining` true.
+        """
+        out = {tid: _stats(s) for tid, s in self._draining_by_id.items()}
+        out.update({tid: _stats(s) for tid, s in self._tenants.items()})
+        return out
 
 
 def _stats(state: _Tenant) -> dict[str, Any]:
     return {
         "sink": state.sink.provider,
+        "draining": state.remove_deadline is not None,
         "queued": state.depth(),
         "delivered": state.delivered,
         "failed": state.failed,

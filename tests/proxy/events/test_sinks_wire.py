@@ -227,7 +227,7 @@ def test_syslog_sink_reconnects_after_the_server_drops_the_connection(syslog, tl
         hub.emit("tenant-a", event(0))
         await eventually(lambda: len(syslog.events) == 1)
         syslog.drop_connections()
-        await asyncio.sleep(0.05)  # let the close reach the client
+        await asyncio.sleep(0.3)  # let the close reach the client
         for i in range(1, 4):
             hub.emit("tenant-a", event(i))
         await eventually(lambda: len(syslog.events) == 4)
