@@ -227,6 +227,9 @@ def throughput(args: argparse.Namespace, bao: Any, work: Path) -> dict[str, Any]
         world.bundle("bench-leased", 1, [KmsSpec(vault(bao, "bench-l"))], leasing=True)
     )
     broker.put_bundle(world.bundle("bench-unleased", 1, [KmsSpec(vault(bao, "bench-u"))]))
+    broker.put_bundle(
+        world.bundle("bench-leased-2", 1, [KmsSpec(vault(bao, "bench-l2"))], leasing=True)
+    )
     echo_port = free_port()
     echo = subprocess.Popen([sys.executable, str(ROOT / "bench" / "proxy_echo.py"), str(echo_port)])
     proxy, url, health_url, _ = start_proxy(world, broker, log=work / "proxy-throughput.log")
@@ -242,16 +245,21 @@ def throughput(args: argparse.Namespace, bao: Any, work: Path) -> dict[str, Any]
             (url + "/api/1/document/unwrap", unwrap_body),
         ):
             wrk(target, body, 2, args.connections)
-        results = {
-            "echo": wrk(echo_url, unwrap_body, args.duration, args.connections),
-            "wrap": wrk(
-                url + "/api/1/document/wrap", _meta("bench-leased"), args.duration, args.connections
-            ),
-            "unwrap": wrk(
-                url + "/api/1/document/unwrap", unwrap_body, args.duration, args.connections
-            ),
+        targets = {
+            "echo": (echo_url, unwrap_body),
+            "wrap": (url + "/api/1/document/wrap", _meta("bench-leased")),
+            "unwrap": (url + "/api/1/document/unwrap", unwrap_body),
         }
-        results["kms_per_10k_leased"] = kms_calls_per_10k(url, health_url, "bench-leased")
+        # Interleaved rounds, best of each: on a shared 2-core machine other processes steal
+        # CPU at random; the best round of each is the least disturbed one.
+        results: dict[str, Any] = {}
+        for _ in range(args.rounds):
+            for name, (target, body) in targets.items():
+                run = wrk(target, body, args.duration, args.connections)
+                if name not in results or run["rps"] > results[name]["rps"]:
+                    results[name] = run
+        # A tenant no request has touched yet, so its leased key is created during the 10,000.
+        results["kms_per_10k_leased"] = kms_calls_per_10k(url, health_url, "bench-leased-2")
         results["kms_per_10k_unleased"] = kms_calls_per_10k(url, health_url, "bench-unleased")
         return results
     finally:
@@ -318,8 +326,9 @@ def report(t: dict[str, Any], s: dict[str, float], args: argparse.Namespace) -> 
 
 Measured by `bench/proxy_bench.py` ({os.cpu_count()} cores, Python {platform.python_version()},
 {time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}). One uvicorn
-worker (uvloop + httptools) for the proxy and for the baseline, `wrk -t1 -c{args.connections}
--d{args.duration}s` on the same machine (load generator and server share the 2 cores, so absolute
+worker (uvloop + httptools) for the proxy and for the baseline,
+`wrk -t1 -c{args.connections} -d{args.duration}s`, best of {args.rounds} interleaved rounds,
+on the same machine (load generator and server share the 2 cores, so absolute
 numbers are pessimistic; the ratios are what to compare). Leased tenant, Vault Transit (OpenBao dev
 server) as the KMS, a security event emitted per request to stdout JSON lines.
 
@@ -345,6 +354,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--duration", type=int, default=10)
     parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--tenants", type=int, default=10_000)
     parser.add_argument("--no-write", action="store_true")
     parser.add_argument("--skip-startup", action="store_true", help="throughput only (quick)")

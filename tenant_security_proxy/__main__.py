@@ -123,7 +123,10 @@ def check() -> int:
     _setup_logging("WARNING")
 
     async def main() -> int:
-        runtime = Runtime(settings)
+        from tenant_security_proxy.events import EventHub
+
+        # Events of the check (config loads, canaries) go to stderr, the report to stdout.
+        runtime = Runtime(settings, hub=EventHub(stdout=sys.stderr))
         await runtime.hub.start()
         try:
             await runtime.syncer.sync_once()
