@@ -7,6 +7,7 @@ their own organisation. Screenshots land in /tmp/screens/ for a human look.
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 from collections.abc import Iterator
@@ -34,7 +35,7 @@ from tests.broker.factories import (
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
-SCREENS = Path("/tmp/screens")
+SCREENS = Path(os.environ.get("OPENCMK_SCREENS_DIR", "/tmp/screens"))  # noqa: S108 - for humans
 LAUNCH_ARGS = [
     "--headless",
     "--no-sandbox",
