@@ -1,0 +1,131 @@
+"""A provisioned world for broker sync tests, built through the services as browsers would.
+
+alice (Acme admin) holds the vendor root; bob (globex admin) holds globex's approved tenant
+root; cluster ``east`` is registered. ``signed`` sends requests signed exactly like the proxy's
+own BrokerClient (same ``signed_message``), so the tests pin the wire contract from both sides.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from keyring.models import ProxyCluster
+from kms_configs import browser
+from kms_configs.browser import ConfigDraft, TenantSigner
+from opencmk_crypto import OrgKeys
+from tenant_security_proxy.broker_client import signed_message
+from tenants.models import Tenant
+
+VAULT_CONFIG = {
+    "provider": "vault-transit",
+    "address": "http://127.0.0.1:1",
+    "mount": "transit",
+    "key_name": "globex",
+    "token": "canary-token-never-stored-in-clear",
+}
+
+
+def kms_draft(**overrides: Any) -> ConfigDraft:
+    return ConfigDraft(config=dict(VAULT_CONFIG), **overrides)
+
+
+@dataclass
+class World:
+    vendor: Any
+    tenant: Tenant
+    alice: Any
+    bob: Any
+    vendor_root: OrgKeys
+    signer: TenantSigner
+    cluster: ProxyCluster
+    cluster_keys: OrgKeys
+
+    def new_tenant(self, tenant_id: str) -> TenantSigner:
+        from tests.broker.factories import TenantFactory, TenantMembershipFactory, UserFactory
+
+        tenant = TenantFactory(vendor=self.vendor, tenant_id=tenant_id)
+        admin = UserFactory()
+        TenantMembershipFactory(tenant=tenant, user=admin, role="admin")
+        member = browser.user_keys(admin, "tenant admin passphrase")
+        root = browser.tenant_root_keys(
+            tenant, admin, member, vendor_admin=self.alice, vendor_root=self.vendor_root
+        )
+        return TenantSigner(tenant, admin, root)
+
+    def publish(self, signer: TenantSigner | None = None, **options: Any) -> Any:
+        signer = signer or self.signer
+        return signer.publish([kms_draft()], [self.cluster], **options)
+
+
+@pytest.fixture
+def world(acme: Any, globex: Tenant, alice: Any, bob: Any) -> World:
+    alice_keys = browser.user_keys(alice, "alice key passphrase")
+    vendor_root = browser.vendor_root_keys(acme, alice, alice_keys)
+    bob_keys = browser.user_keys(bob, "bob key passphrase")
+    root = browser.tenant_root_keys(
+        globex, bob, bob_keys, vendor_admin=alice, vendor_root=vendor_root
+    )
+    cluster_keys, cluster = browser.cluster_register(acme, alice, vendor_root, name="east")
+    globex.refresh_from_db()
+    return World(
+        acme,
+        globex,
+        alice,
+        bob,
+        vendor_root,
+        TenantSigner(globex, bob, root),
+        cluster,
+        cluster_keys,
+    )
+
+
+def signed_headers(
+    keys: OrgKeys,
+    cluster_id: str,
+    method: str,
+    path: str,
+    body: bytes = b"",
+    *,
+    timestamp: int | None = None,
+    nonce: str | None = None,
+) -> dict[str, str]:
+    ts = str(int(time.time()) if timestamp is None else timestamp)
+    nonce = nonce or os.urandom(16).hex()
+    signature = keys.signing_key.sign(
+        signed_message(method, path, cluster_id, ts, nonce, body)
+    ).signature
+    return {
+        "HTTP_X_OPENCMK_CLUSTER": cluster_id,
+        "HTTP_X_OPENCMK_TIMESTAMP": ts,
+        "HTTP_X_OPENCMK_NONCE": nonce,
+        "HTTP_X_OPENCMK_SIGNATURE": base64.b64encode(signature).decode(),
+    }
+
+
+class ProxyClient:
+    """A Django test client that signs like a proxy of one cluster."""
+
+    def __init__(self, keys: OrgKeys, cluster_id: str) -> None:
+        self.keys, self.cluster_id, self.client = keys, cluster_id, Client()
+
+    def get(self, path: str, **extra: Any) -> Any:
+        headers = signed_headers(self.keys, self.cluster_id, "GET", path)
+        return self.client.get(path, **headers, **extra)
+
+    def post(self, path: str, body: bytes, **extra: Any) -> Any:
+        headers = signed_headers(self.keys, self.cluster_id, "POST", path, body)
+        return self.client.generic(
+            "POST", path, data=body, content_type="application/json", **headers, **extra
+        )
+
+
+@pytest.fixture
+def proxy(world: World) -> ProxyClient:
+    return ProxyClient(world.cluster_keys, world.cluster.cluster_id)
