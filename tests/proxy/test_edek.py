@@ -110,3 +110,31 @@ def test_the_leased_template_encodes_exactly_like_the_generic_encoder():
     assert template.encode_b64(LEASED.encrypted_dek_data, LEASED.leased_key_iv) == encode_edek_b64(
         LEASED
     )
+
+
+# EDEKs published by IronCore (tenant-security-client-nodejs, examples/disaster-recovery-example),
+# produced by IronCore's own TSP for its demo tenants `tenant-gcp` and `tenant-gcp-l`.
+IRONCORE_UNLEASED = (
+    "CnYKcQokAAWBd/PUwMPr6AwCCyvieKQneyKAIFtFkCSn/m0Yj9rFVeeiEkkA8xjtHi5I1mPeKaJP4pDZGwUEZl/EF+zA"
+    "/dQsG5FT/dWFZd0AWOCsJ8fR2BluVvs6hmSKHEI+b1UFGgiCbcgSJKrXRKBQDZWXEP4D"
+)
+IRONCORE_LEASED = (
+    "CsABCjBtYZ8SWWxWZWoeS7vz9bpz2T1jQJZVqOb2R/tQQV3KQUiERy9Qks4InVcbnCeWGLEQ/wMY4QQiDBXut/9Hpdor"
+    "+7JwHCp4CnYKcQokAKUEZIeA4fMq5YOSdWX0kFcGvxZIeU3shB0QYKIHXrCzX1alEkkA3PhOjHTakyx7ScSCcJ16JvaQ"
+    "I7pMwqudlT3M5BeedUR0lYBXEtPAYpfo4pcSGgnXdMsnB0+ziDGoZSO/sykLLDIvCMl8hvOuEP8D"
+)
+
+
+def test_it_decodes_an_unleased_edek_made_by_ironcores_tsp():
+    dek = decode_edek_b64(IRONCORE_UNLEASED)
+    assert (dek.kms_config_id, len(dek.encrypted_dek_data), dek.leased_key_id) == (510, 113, 0)
+    assert encode_edek_b64(dek) == IRONCORE_UNLEASED  # and re-encodes byte for byte
+
+
+def test_it_decodes_a_leased_edek_made_by_ironcores_tsp():
+    dek = decode_edek_b64(IRONCORE_LEASED)
+    assert (dek.kms_config_id, dek.leased_key_id) == (511, 609)
+    assert (len(dek.encrypted_dek_data), len(dek.leased_key_iv)) == (48, 12)
+    [elk] = dek.encrypted_leased_key_data
+    assert (elk.kms_config_id, len(elk.encrypted_dek_data)) == (511, 113)
+    assert encode_edek_b64(dek) == IRONCORE_LEASED
