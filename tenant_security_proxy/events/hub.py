@@ -53,6 +53,7 @@ class _Tenant:
         self.last_error: str | None = None
         self.last_delivery_at: float | None = None
         self.remove_deadline: float | None = None
+        self.dropped_metric: Any = None
         self.retired: list[Sink] = []  # replaced sinks, closed once no batch is in flight
 
     def depth(self) -> int:
@@ -323,7 +324,9 @@ class EventHub:
     def _drop(self, state: _Tenant, count: int, *, quiet: bool = False) -> None:
         state.dropped += count
         state.unreported_drops += count
-        metrics.DROPPED.labels(state.tenant_id).inc(count)
+        if state.dropped_metric is None:  # cached: drops come in floods
+            state.dropped_metric = metrics.DROPPED.labels(state.tenant_id)
+        state.dropped_metric.inc(count)
         if state.first_drop_at is None:
             state.first_drop_at = time.time()
             if not quiet:
