@@ -175,6 +175,12 @@ class Loader:
             tenant_id, proxy_event("CONFIG_REMOVED", tenant_id, details={"reason": reason})
         )
 
+    async def close_all(self) -> None:
+        """Shutdown: close every KMS client and forget the tenants, without events."""
+        tenants, self.state.tenants = self.state.tenants, {}
+        for tenant in tenants.values():
+            await self._retire(tenant, None)
+
     async def retry_failed_canaries(self) -> None:
         now = time.monotonic()
         for tenant in list(self.state.tenants.values()):

@@ -130,8 +130,7 @@ class Runtime:
         self._stop.set()
         if self._task is not None:
             await self._task
-        for tenant_id in list(self.state.tenants):
-            await self.loader.remove(tenant_id, "shutdown")
+        await self.loader.close_all()
         await self.hub.stop()
 
     async def seal(self, reason: str) -> None:

@@ -167,9 +167,16 @@ class Provider:
             # The message may quote the key material; say which field, not what it holds.
             raise config_invalid(f"{NAME} 'private_key' is not a valid PEM private key") from None
         options = ClientOptions(api_endpoint=self._api_endpoint) if self._api_endpoint else None
-        return kms.KeyManagementServiceClient(
+        client = kms.KeyManagementServiceClient(
             transport="rest", credentials=credentials, client_options=options
         )
+        # AuthorizedSession re-sends a request up to twice after a 401 (refreshing the token
+        # each time). Retries belong to KmsClient alone (PR-06), and credentials are refreshed
+        # before expiry anyway, so a 401 is final. No public knob exists for this.
+        session = getattr(client.transport, "_session", None)
+        if session is not None and hasattr(session, "_max_refresh_attempts"):
+            session._max_refresh_attempts = 0
+        return client
 
     def classify(self, exc: BaseException, operation: str) -> KmsError:
         if isinstance(exc, auth_exceptions.RefreshError):
