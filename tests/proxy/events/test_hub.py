@@ -388,3 +388,38 @@ def test_metrics_count_delivered_events_per_tenant_and_sink(webhook, tls):
 def test_it_rejects_nonsensical_hub_settings():
     with pytest.raises(ValueError):
         EventHub(max_queue_per_tenant=0)
+
+
+def test_idle_tenants_hold_no_delivery_task():
+    out = io.StringIO()
+    hub = fast_hub(stdout=out)
+
+    async def scenario():
+        await hub.start()
+        baseline = len(asyncio.all_tasks())
+        for i in range(50):
+            hub.emit(f"tenant-{i}", event(i, tenant_id=f"tenant-{i}"))
+        assert len(asyncio.all_tasks()) == baseline + 50  # one per tenant with pending events
+        await eventually(lambda: out.getvalue().count("\n") == 50)
+        await eventually(lambda: len(asyncio.all_tasks()) == baseline)
+        await hub.stop()
+
+    run(scenario())
+
+
+def test_emit_threadsafe_hands_events_from_worker_threads_to_the_loop():
+    out = io.StringIO()
+    hub = fast_hub(stdout=out)
+
+    async def scenario():
+        await hub.start()
+        await asyncio.gather(
+            *(asyncio.to_thread(hub.emit_threadsafe, "tenant-a", event(i)) for i in range(20))
+        )
+        await eventually(lambda: out.getvalue().count("\n") == 20)
+        await hub.stop()
+
+    run(scenario())
+    assert sorted(seqs([json.loads(line) for line in out.getvalue().splitlines()])) == list(
+        range(20)
+    )
