@@ -10,11 +10,12 @@ from __future__ import annotations
 import asyncio
 import base64
 import hmac
-import json
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
+
+import orjson
 
 from tenant_security_proxy import __version__, errors
 from tenant_security_proxy.edek import encode_edek_b64
@@ -370,8 +371,8 @@ async def _read_json(receive: Receive) -> dict[str, Any]:
             chunks.append(chunk)
         body = b"".join(chunks)
     try:
-        value = json.loads(body)
-    except ValueError:
+        value = orjson.loads(body)
+    except ValueError:  # orjson.JSONDecodeError is a ValueError
         raise _bad("Request body was not valid JSON.") from None
     if not isinstance(value, dict):
         raise _bad("Request body must be a JSON object.")
@@ -383,7 +384,7 @@ async def _respond(send: Send, status: int, payload: Any) -> None:
         await send({"type": "http.response.start", "status": status, "headers": []})
         await send({"type": "http.response.body", "body": b""})
         return
-    body = json.dumps(payload, separators=(",", ":")).encode()
+    body = orjson.dumps(payload)
     await send(
         {
             "type": "http.response.start",
