@@ -29,4 +29,4 @@ def crypto_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse
         response.headers["Cache-Control"] = "no-store"
         return response
 
-    return csp_update(CRYPTO_PAGE_CSP)(wrapped)
+    return csp_update(CRYPTO_PAGE_CSP)(wrapped)  # type: ignore[return-value]

@@ -13,6 +13,7 @@ from typing import Any
 import nacl.public
 import pytest
 
+from audit.actors import Actor
 from keyring.models import ClusterStatus, OrgRootKey, ProxyCluster, RootKeyStatus, UserKey
 from keyring.validation import cluster_id_for
 from opencmk_crypto import (
@@ -24,10 +25,16 @@ from opencmk_crypto import (
     unwrap_secret,
     verify_statement,
 )
-from tests.broker.factories import UserFactory, VendorMembershipFactory
+from tenants.services import tenant_create
+from tests.broker.factories import (
+    UserFactory,
+    VendorMembershipFactory,
+    enrol_totp,
+    invitation_path,
+)
 from tests.keyring.browser import (
-    browser_session,
     chromium,
+    sessions,
     storage_is_empty,
     unlock,
     wait_status,
@@ -35,7 +42,7 @@ from tests.keyring.browser import (
 from tests.keyring.conftest import pub, seal_to, with_user_key
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-__all__ = ["chromium"]  # the session fixture, imported so pytest finds it
+__all__ = ["chromium", "sessions"]  # fixtures, imported so pytest finds them
 
 PASSPHRASE = "a long key passphrase 42"  # what tests.keyring.conftest.blob_for uses
 
@@ -64,10 +71,8 @@ def _vendor_root(acme: Any, holder: Any) -> OrgKeys:
     return root
 
 
-def test_user_key_is_created_changed_and_unlocked_in_the_browser(
-    chromium: Any, live_server: Any, alice: Any
-) -> None:
-    session = browser_session(chromium, live_server.url, alice)
+def test_user_key_is_created_changed_and_unlocked_in_the_browser(sessions: Any, alice: Any) -> None:
+    session = sessions(alice)
     page = session.open("/keys/")
     first, second = "violet tangerine orbit 1984 !", "second passphrase, also long 77"
 
@@ -107,13 +112,13 @@ def test_user_key_is_created_changed_and_unlocked_in_the_browser(
 
 
 def test_vendor_root_is_created_and_shared_with_a_second_admin(
-    chromium: Any, live_server: Any, alice: Any, acme: Any
+    sessions: Any, alice: Any, acme: Any
 ) -> None:
     alice_key = with_user_key(alice)
     dave = UserFactory(email="dave@acme.test")
     VendorMembershipFactory(vendor=acme, user=dave, role="admin")
     dave_key = with_user_key(dave)
-    session = browser_session(chromium, live_server.url, alice)
+    session = sessions(alice)
 
     page = session.open(f"/keys/vendors/{acme.public_id}/")
     page.click("#kr-create-root")
@@ -137,21 +142,44 @@ def test_vendor_root_is_created_and_shared_with_a_second_admin(
     )
 
 
-def test_tenant_root_is_created_on_acceptance_and_approved_by_the_vendor(
-    chromium: Any, live_server: Any, alice: Any, bob: Any, acme: Any, globex: Any
+def test_tenant_admin_accepts_creates_keys_and_the_vendor_approves(
+    sessions: Any, alice: Any, acme: Any, mailoutbox: list[Any]
 ) -> None:
-    bob_key = with_user_key(bob)
-    tenant_session = browser_session(chromium, live_server.url, bob)
-    page = tenant_session.open(f"/keys/tenants/{globex.public_id}/")
+    tenant = tenant_create(
+        actor=Actor.for_user(alice),
+        vendor=acme,
+        tenant_id="initech",
+        name="Initech",
+        admin_email="tina@initech.test",
+    )
+    tina = UserFactory(email="tina@initech.test")
+    enrol_totp(tina)
+    tenant_session = sessions(tina)
+    tina_passphrase = "tina picks seven unrelated words today"
+
+    # Acceptance (the invitation e-mail's link), then the user key, then the tenant root.
+    page = tenant_session.goto(invitation_path(mailoutbox[-1]))
+    page.click("text=Accept invitation")
+    page.wait_for_url(f"**/tenants/{tenant.public_id}/")
+    page = tenant_session.open(f"/keys/tenants/{tenant.public_id}/")
+    page.click("text=Create your user key first")
+    page.wait_for_selector('html[data-crypto-backend="wasm"]')
+    page.fill("#kr-new", tina_passphrase)
+    page.fill("#kr-confirm", tina_passphrase)
+    page.click("#kr-create button[type=submit]")
+    wait_status(page)
+    page = tenant_session.open(f"/keys/tenants/{tenant.public_id}/")
     page.click("#kr-create-root")
     wait_status(page)
-    root = OrgRootKey.objects.get(tenant=globex)
+    root = OrgRootKey.objects.get(tenant=tenant)
     assert root.status == RootKeyStatus.PENDING_APPROVAL
-    tenant_secret = _share_secret(root, bob, bob_key.keys)
+    tina_secret = unwrap_secret(UserKey.objects.get(user=tina).wrapped_secret, tina_passphrase)
+    tenant_secret = _share_secret(root, tina, OrgKeys.from_secret_bytes(tina_secret))
+    assert storage_is_empty(page)
 
     alice_key = with_user_key(alice)
     vendor_root = _vendor_root(acme, alice_key)
-    vendor_session = browser_session(chromium, live_server.url, alice)
+    vendor_session = sessions(alice)
     page = vendor_session.open(f"/keys/vendors/{acme.public_id}/approvals/")
     assert root.kid[:4] in page.inner_text("#kr-pending-roots")
     page.click(f'[data-approve="{root.public_id}"]')
@@ -165,16 +193,15 @@ def test_tenant_root_is_created_on_acceptance_and_approved_by_the_vendor(
         expected_type="tenant-root",
         public_key=vendor_root.signing_public,
     )
-    assert (payload["tenant_id"], payload["signing_key"]) == ("globex", root.signing_public)
-    tenant_session.assert_never_sent(PASSPHRASE, tenant_secret, bob_key.keys.to_secret_bytes())
+    assert (payload["tenant_id"], payload["signing_key"]) == ("initech", root.signing_public)
+    assert storage_is_empty(page)
+    tenant_session.assert_never_sent(tina_passphrase, tenant_secret, tina_secret)
     vendor_session.assert_never_sent(
         PASSPHRASE, vendor_root.to_secret_bytes(), alice_key.keys.to_secret_bytes()
     )
 
 
-def test_proxy_cluster_is_registered_and_revoked(
-    chromium: Any, live_server: Any, alice: Any, acme: Any
-) -> None:
+def test_proxy_cluster_is_registered_and_revoked(sessions: Any, alice: Any, acme: Any) -> None:
     alice_key = with_user_key(alice)
     vendor_root = _vendor_root(acme, alice_key)
     cluster = OrgKeys.generate()
@@ -187,7 +214,7 @@ def test_proxy_cluster_is_registered_and_revoked(
         f"encryption_key={b64e(cluster.encryption_public)}\n"
         f"kid={cluster.kid}\n"
     )
-    session = browser_session(chromium, live_server.url, alice)
+    session = sessions(alice)
     page = session.open(f"/keys/vendors/{acme.public_id}/clusters/")
 
     # The whole keygen output, private lines included, is refused before anything is sent.
@@ -215,6 +242,7 @@ def test_proxy_cluster_is_registered_and_revoked(
 
     registered.refresh_from_db()
     assert registered.status == ClusterStatus.REVOKED
+    assert storage_is_empty(page)
     session.assert_never_sent(
         PASSPHRASE,
         vendor_root.to_secret_bytes(),
@@ -223,10 +251,8 @@ def test_proxy_cluster_is_registered_and_revoked(
     )
 
 
-def test_crypto_pages_forbid_eval_and_injected_scripts(
-    chromium: Any, live_server: Any, alice: Any
-) -> None:
-    session = browser_session(chromium, live_server.url, alice)
+def test_crypto_pages_forbid_eval_and_injected_scripts(sessions: Any, alice: Any) -> None:
+    session = sessions(alice)
     page = session.open("/keys/")
     # page.evaluate itself is exempt from CSP (DevTools protocol), so the probes run from a
     # timer, as page code would; the result is polled, never waited for with an eval'd predicate.

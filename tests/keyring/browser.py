@@ -57,12 +57,18 @@ class Session:
         self.requests.extend(f"{k}: {v}".encode() for k, v in request.headers.items())
         self.requests.append(request.post_data_buffer or b"")
 
-    def open(self, path: str) -> Page:
-        for old in self.context.pages:  # one page at a time: earlier ones may still reload
+    def goto(self, path: str) -> Page:
+        """Opens any page (closing earlier ones, which may still reload themselves)."""
+        for old in self.context.pages:
             old.close()
         page = self.context.new_page()
         page.on("dialog", lambda dialog: dialog.accept())
         page.goto(self.base_url + path)
+        return page
+
+    def open(self, path: str) -> Page:
+        """Opens a keyring page and waits until libsodium runs on WebAssembly (B-05)."""
+        page = self.goto(path)
         # Polls through the DOM (never an eval-compiled predicate: the page's CSP forbids eval).
         page.wait_for_selector('html[data-crypto-backend="wasm"]', timeout=15_000)
         return page
@@ -106,6 +112,22 @@ def browser_session(browser: Browser, base_url: str, user: Any) -> Session:
     session = Session(context, base_url)
     context.on("request", session.record)
     return session
+
+
+@pytest.fixture
+def sessions(chromium: Browser, live_server: Any) -> Iterator[Any]:
+    """``sessions(user)`` opens a logged-in browser session against the live server; every
+    context closes before the live server may stop, so no request is in flight at teardown."""
+    opened: list[Session] = []
+
+    def open_session(user: Any) -> Session:
+        session = browser_session(chromium, live_server.url, user)
+        opened.append(session)
+        return session
+
+    yield open_session
+    for session in opened:
+        session.context.close()
 
 
 def wait_status(page: Page, kind: str = "success", timeout: float = 20_000) -> str:
