@@ -132,6 +132,13 @@ def changes_page(
     has_more = len(rows) > limit
     rows = rows[:limit]
     touched = {pk: ref for _, pk, ref in rows if pk is not None}
+    if has_more:
+        # A tenant that changes again on a later page is sent there, once, in its newer state.
+        later = ChangeLog.objects.filter(
+            vendor_id=vendor_pk, id__gt=rows[-1][0], tenant_id__in=list(touched)
+        ).values_list("tenant_id", flat=True)
+        for pk in set(later):
+            touched.pop(pk, None)
     served = set(
         PolicyCluster.objects.filter(
             cluster_id=cluster_id, current=True, tenant_id__in=list(touched)

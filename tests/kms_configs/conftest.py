@@ -8,8 +8,10 @@ own BrokerClient (same ``signed_message``), so the tests pin the wire contract f
 from __future__ import annotations
 
 import base64
+import contextlib
 import os
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,10 +48,22 @@ class World:
     signer: TenantSigner
     cluster: ProxyCluster
     cluster_keys: OrgKeys
+    capture: Any = None
+
+    @contextlib.contextmanager
+    def committed(self) -> Iterator[None]:
+        """Run on-commit hooks (cache invalidation) as a real commit would."""
+        with self.capture(execute=True):
+            yield
 
     def new_tenant(self, tenant_id: str) -> TenantSigner:
         from tests.broker.factories import TenantFactory, TenantMembershipFactory, UserFactory
 
+        with self.committed():
+            return self._new_tenant(tenant_id, TenantFactory, TenantMembershipFactory, UserFactory)
+
+    def _new_tenant(self, tenant_id: str, *factories: Any) -> TenantSigner:
+        TenantFactory, TenantMembershipFactory, UserFactory = factories
         tenant = TenantFactory(vendor=self.vendor, tenant_id=tenant_id)
         admin = UserFactory()
         TenantMembershipFactory(tenant=tenant, user=admin, role="admin")
@@ -61,11 +75,14 @@ class World:
 
     def publish(self, signer: TenantSigner | None = None, **options: Any) -> Any:
         signer = signer or self.signer
-        return signer.publish([kms_draft()], [self.cluster], **options)
+        with self.committed():
+            return signer.publish([kms_draft()], [self.cluster], **options)
 
 
 @pytest.fixture
-def world(acme: Any, globex: Tenant, alice: Any, bob: Any) -> World:
+def world(
+    acme: Any, globex: Tenant, alice: Any, bob: Any, django_capture_on_commit_callbacks: Any
+) -> World:
     alice_keys = browser.user_keys(alice, "alice key passphrase")
     vendor_root = browser.vendor_root_keys(acme, alice, alice_keys)
     bob_keys = browser.user_keys(bob, "bob key passphrase")
@@ -83,6 +100,7 @@ def world(acme: Any, globex: Tenant, alice: Any, bob: Any) -> World:
         TenantSigner(globex, bob, root),
         cluster,
         cluster_keys,
+        django_capture_on_commit_callbacks,
     )
 
 
