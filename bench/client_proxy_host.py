@@ -15,9 +15,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.fakes.broker import FakeBroker, KmsSpec, World  # noqa: E402
-from tests.fixtures.kms_services import start_openbao, stop_openbao  # noqa: E402
-from tests.fixtures.proxy import API_KEY, start_proxy, vault_config  # noqa: E402
+from tests.fakes.broker import FakeBroker, KmsSpec, World
+from tests.fixtures.kms_services import start_openbao, stop_openbao
+from tests.fixtures.proxy import API_KEY, start_proxy, vault_config
 
 
 def main() -> None:

@@ -54,6 +54,8 @@ _SIG_LEN = IV_LEN + TAG_LEN
 _FIXED = len(_LEAD) + 2  # version, magic, u16 header length
 OVERHEAD_WITHOUT_HEADER = _FIXED + IV_LEN + TAG_LEN
 _MAX_HEADER = 0xFFFF
+_IN_PLACE_FROM = 64 * 1024
+_VERIFIED_CACHE = 256
 
 
 def wipe(buf: bytearray) -> None:
@@ -100,8 +102,7 @@ class DataKey:
 
 def is_encrypted(data: Buffer) -> bool:
     """True if ``data`` starts like an IronCore v3 document (so encrypting it again is refused)."""
-    view = memoryview(data)
-    return len(view) >= _FIXED and view[:5] == _LEAD
+    return len(data) >= _FIXED and data[:5] == _LEAD
 
 
 def _saas_shield_header(tenant_id: str) -> bytes:
@@ -130,11 +131,15 @@ def encrypted_size(prefix: bytes, plaintext_len: int) -> int:
     return len(prefix) + IV_LEN + plaintext_len + TAG_LEN
 
 
+def _refuse_if_encrypted(plaintext: Buffer) -> None:
+    if len(plaintext) >= _FIXED and plaintext[:5] == _LEAD:
+        raise AlreadyEncryptedError("refusing to encrypt an already encrypted document")
+
+
 def encrypt_field_into(aes: AESGCM, prefix: bytes, plaintext: Buffer, out: memoryview) -> int:
     """Encrypt into ``out`` (exactly ``encrypted_size`` bytes); return the bytes written."""
-    if is_encrypted(plaintext):
-        raise AlreadyEncryptedError("refusing to encrypt an already encrypted document")
-    size = encrypted_size(prefix, len(memoryview(plaintext)))
+    _refuse_if_encrypted(plaintext)
+    size = len(prefix) + IV_LEN + len(plaintext) + TAG_LEN
     if len(out) != size:
         raise ValueError(f"output buffer must be exactly {size} bytes")
     iv = os.urandom(IV_LEN)  # NIST SP 800-38D §8.2.2: random 96-bit IV, fresh for every field
@@ -145,9 +150,14 @@ def encrypt_field_into(aes: AESGCM, prefix: bytes, plaintext: Buffer, out: memor
     return size
 
 
-def encrypt_field(aes: AESGCM, prefix: bytes, plaintext: Buffer) -> bytearray:
-    """Encrypt one field into a new buffer (written in place: no extra copy of the ciphertext)."""
-    out = bytearray(encrypted_size(prefix, len(memoryview(plaintext))))
+def encrypt_field(aes: AESGCM, prefix: bytes, plaintext: Buffer) -> bytes | bytearray:
+    """Encrypt one field. Small fields are concatenated; large ones are written in place into
+    one buffer, since a second copy of a megabyte costs as much as encrypting it."""
+    if len(plaintext) < _IN_PLACE_FROM:
+        _refuse_if_encrypted(plaintext)
+        iv = os.urandom(IV_LEN)
+        return prefix + iv + aes.encrypt(iv, plaintext, None)
+    out = bytearray(len(prefix) + IV_LEN + len(plaintext) + TAG_LEN)
     encrypt_field_into(aes, prefix, plaintext, memoryview(out))
     return out
 
@@ -162,7 +172,10 @@ class ParsedField:
     iv_start: int
 
 
-def _parse_header(header: memoryview) -> tuple[str, bytes, bytes]:
+def _parse_header(header: bytes) -> tuple[str, bytes, bytes]:
+    fast = _parse_canonical(header)
+    if fast is not None:
+        return fast
     sig = signed = None
     for number, wire_type, value in pb.iter_fields(header):
         # Strict: only sig (1) and saas_shield (3), each once. A DCP header (2) is not ours.
@@ -182,20 +195,48 @@ def _parse_header(header: memoryview) -> tuple[str, bytes, bytes]:
     return fields[0][2].decode("utf-8"), signed, sig
 
 
+def _short_len(buf: bytes, pos: int) -> tuple[int, int]:
+    """A varint length of one or two bytes (all that a 64 KiB header can need)."""
+    first = buf[pos]
+    if first < 0x80:
+        return first, pos + 1
+    second = buf[pos + 1]
+    if second >= 0x80:
+        raise IndexError("long varint")
+    return (first & 0x7F) | second << 7, pos + 2
+
+
+def _parse_canonical(header: bytes) -> tuple[str, bytes, bytes] | None:
+    """Fast path for the layout every IronCore client writes: sig (field 1) then saas_shield
+    (field 3) holding only tenant_id. Anything else falls back to the generic strict parser."""
+    try:
+        if header[0] != 0x0A or header[1] != _SIG_LEN or header[30] != 0x1A:
+            return None
+        signed_len, pos = _short_len(header, 31)
+        if pos + signed_len != len(header) or header[pos] != 0x0A:
+            return None
+        tenant_len, tenant_start = _short_len(header, pos + 1)
+        if tenant_start + tenant_len != len(header):
+            return None
+    except IndexError:
+        return None
+    tenant = header[tenant_start:].decode("utf-8")
+    return tenant, header[pos:], header[2:30]
+
+
 def parse_field(data: Buffer) -> ParsedField:
     """Split an encrypted field; every malformation raises the opaque :class:`DecryptionError`."""
-    view = memoryview(data)
-    if len(view) < _FIXED or view[:5] != _LEAD:
+    if len(data) < _FIXED or data[:5] != _LEAD:
         # C-08: an unknown version is refused outright; there is no fallback to older formats.
         raise DecryptionError("not an IronCore v3 encrypted document")
-    (header_len,) = struct.unpack_from(">H", view, 5)
+    header_len = data[5] << 8 | data[6]
     iv_start = _FIXED + header_len
-    if len(view) < iv_start + IV_LEN + TAG_LEN:
+    if len(data) < iv_start + IV_LEN + TAG_LEN:
         raise DecryptionError()
     if header_len == 0:
         return ParsedField(None, None, None, iv_start)
     try:
-        tenant_id, signed, sig = _parse_header(view[_FIXED:iv_start])
+        tenant_id, signed, sig = _parse_header(bytes(data[_FIXED:iv_start]))
     except (ValueError, UnicodeDecodeError):
         raise DecryptionError() from None
     return ParsedField(tenant_id, signed, sig, iv_start)
@@ -212,28 +253,81 @@ def verify_header(aes: AESGCM, parsed: ParsedField) -> None:
 
 def plaintext_size(data: Buffer) -> int:
     """Plaintext length of a well-formed encrypted field."""
-    parsed = parse_field(data)
-    return len(memoryview(data)) - parsed.iv_start - IV_LEN - TAG_LEN
+    return len(data) - parse_field(data).iv_start - IV_LEN - TAG_LEN
 
 
-def decrypt_field_into(aes: AESGCM, data: Buffer, out: memoryview | bytearray) -> int:
-    """Decrypt into ``out`` (exactly the plaintext length); on failure ``out`` is zeroed."""
-    view = memoryview(data)
-    parsed = parse_field(view)
-    verify_header(aes, parsed)
-    ct_start = parsed.iv_start + IV_LEN
+def _open_into(aes: AESGCM, view: memoryview, iv_start: int, out: memoryview | bytearray) -> int:
+    ct_start = iv_start + IV_LEN
     if len(out) != len(view) - ct_start - TAG_LEN:
         raise ValueError("output buffer must be exactly the plaintext length")
     try:
-        return aes.decrypt_into(view[parsed.iv_start : ct_start], view[ct_start:], None, out)
+        return aes.decrypt_into(view[iv_start:ct_start], view[ct_start:], None, out)
     except InvalidTag:
         # cryptography writes unverified plaintext into `out` before it checks the tag.
         out[:] = bytes(len(out))
         raise DecryptionError() from None
 
 
-def decrypt_field(aes: AESGCM, data: Buffer) -> bytearray:
-    """Decrypt one field into a new (wipeable) buffer."""
-    out = bytearray(plaintext_size(data))
-    decrypt_field_into(aes, data, out)
-    return out
+def _iv_start(data: Buffer) -> int:
+    # Slicing the caller's bytes/bytearray (not a memoryview): memoryview equality is slow.
+    if len(data) < _FIXED or data[:5] != _LEAD:
+        raise DecryptionError("not an IronCore v3 encrypted document")
+    return _FIXED + (data[5] << 8 | data[6])
+
+
+def decrypt_field_into(
+    aes: AESGCM,
+    data: Buffer,
+    out: memoryview | bytearray,
+    verified: set[bytes] | None = None,
+) -> int:
+    """Decrypt into ``out`` (exactly the plaintext length); on failure ``out`` is zeroed.
+
+    ``verified`` is an optional cache of header bytes already verified under this key (cached
+    keys use it: a header is a deterministic function of DEK and signature IV, so one that
+    verified once verifies again).
+    """
+    iv_start = _iv_start(data)
+    head = bytes(data[:iv_start])
+    if verified is None or head not in verified:
+        verify_header(aes, parse_field(data))
+        if verified is not None and len(verified) < _VERIFIED_CACHE:
+            verified.add(head)
+    elif len(data) < iv_start + IV_LEN + TAG_LEN:
+        raise DecryptionError()
+    return _open_into(aes, memoryview(data), iv_start, out)
+
+
+def open_with_prefix(aes: AESGCM, prefix: bytes, data: Buffer) -> bytes | None:
+    """Fast path for a field whose header is byte-identical to ``prefix``, one this key wrote
+    (so its signature is known good); returns None for any other field."""
+    n = len(prefix)
+    if len(data) < n + IV_LEN + TAG_LEN or data[:n] != prefix:
+        return None
+    if len(data) < _IN_PLACE_FROM:
+        iv, body = data[n : n + IV_LEN], data[n + IV_LEN :]
+    else:  # zero-copy slices for large fields
+        view = memoryview(data)
+        iv, body = view[n : n + IV_LEN], view[n + IV_LEN :]
+    try:
+        return aes.decrypt(iv, body, None)
+    except InvalidTag:
+        raise DecryptionError() from None
+
+
+def decrypt_field(aes: AESGCM, data: Buffer, verified: set[bytes] | None = None) -> bytes:
+    """Decrypt one field. (Use :func:`decrypt_field_into` for a buffer the caller can wipe.)"""
+    iv_start = _iv_start(data)
+    head = bytes(data[:iv_start])
+    if verified is None or head not in verified:
+        verify_header(aes, parse_field(data))
+        if verified is not None and len(verified) < _VERIFIED_CACHE:
+            verified.add(head)
+    elif len(data) < iv_start + IV_LEN + TAG_LEN:
+        raise DecryptionError()
+    view = memoryview(data)
+    try:
+        # Zero-copy slices; the library allocates the plaintext once, as raw AESGCM would.
+        return aes.decrypt(view[iv_start : iv_start + IV_LEN], view[iv_start + IV_LEN :], None)
+    except InvalidTag:
+        raise DecryptionError() from None

@@ -36,9 +36,9 @@ class EncryptedDocument:
 
 @dataclass(slots=True)
 class PlaintextDocument:
-    """A decrypted document. Field values are ``bytearray`` so callers can wipe them after use."""
+    """A decrypted document (field name to plaintext bytes) and the EDEK it was decrypted with."""
 
-    fields: dict[str, bytearray]
+    fields: dict[str, bytes]
     edek: str
 
     def __repr__(self) -> str:

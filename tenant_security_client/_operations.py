@@ -46,17 +46,11 @@ def encrypt_fields(
     }
 
 
-def decrypt_fields(key: fmt.DataKey, fields: Mapping[str, Any]) -> dict[str, bytearray]:
-    """Decrypt every field; any failure wipes what was already decrypted."""
-    out: dict[str, bytearray] = {}
-    try:
-        for name, value in fields.items():
-            out[name] = fmt.decrypt_field(key.aes, value)
-    except BaseException:
-        for buf in out.values():
-            fmt.wipe(buf)
-        raise
-    return out
+def decrypt_fields(
+    key: fmt.DataKey, fields: Mapping[str, Any], verified: set[bytes] | None = None
+) -> dict[str, bytes]:
+    """Decrypt every field; one failure fails the document (no partial plaintext returned)."""
+    return {name: fmt.decrypt_field(key.aes, value, verified) for name, value in fields.items()}
 
 
 def encrypt(meta: RequestMetadata, document: DocumentFields) -> Operation[EncryptedDocument]:

@@ -293,3 +293,25 @@ def test_streaming_encrypt_uses_constant_memory() -> None:
         sink.count == size + fmt.OVERHEAD_WITHOUT_HEADER + len(fmt.build_prefix(key.aes, "t")) - 7
     )
     assert peak < 4 * 1024 * 1024
+
+
+@pytest.mark.parametrize("where", [-1, -20, 60])
+def test_cached_key_fast_path_still_rejects_tampered_fields(where: int) -> None:
+    key = _cached([])
+    doc = key.encrypt({"f": b"x" * 100})
+    field = bytearray(doc.fields["f"])
+    field[where] ^= 1
+    with pytest.raises(DecryptionError):
+        key.decrypt(EncryptedDocument({"f": field}, "EDEK-1"))
+
+
+def test_cached_key_decrypts_fields_written_by_the_uncached_path_under_the_same_key() -> None:
+    dek = new_key()
+    reports: list[core.Call] = []
+    field = ops.encrypt_fields(dek, "tenant-a", {"f": b"from elsewhere"})["f"]
+    key = CachedKey(fmt.DataKey(bytearray(dek.buffer)), "EDEK-1", META, reports.append)
+    assert key.decrypt(EncryptedDocument({"f": field}, "EDEK-1")).fields == {"f": b"from elsewhere"}
+    forged = bytearray(field)
+    forged[30] ^= 1  # inside the header signature
+    with pytest.raises(DecryptionError):
+        key.decrypt(EncryptedDocument({"f": forged}, "EDEK-1"))
