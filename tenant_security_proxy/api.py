@@ -226,6 +226,7 @@ class ProxyApi:
         ids = body.get("documentIds")
         if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
             raise _bad("documentIds must be a list of strings")
+        _check_batch(len(ids))
         tenant = self.state.tenant(body.get("tenantId"))
         results = await asyncio.gather(
             *(self.keys.wrap(tenant) for _ in ids), return_exceptions=True
@@ -246,6 +247,7 @@ class ProxyApi:
         edeks = body.get("edeks")
         if not isinstance(edeks, dict):
             raise _bad("edeks must be an object")
+        _check_batch(len(edeks))
         tenant = self.state.tenant(body.get("tenantId"))
         ids = list(edeks)
         results = await asyncio.gather(
@@ -291,6 +293,12 @@ class ProxyApi:
     async def derive(self, body: dict[str, Any]) -> dict[str, Any]:
         icl_fields(body)
         tenant = self.state.tenant(body.get("tenantId"))
+        paths = body.get("paths")
+        if (
+            isinstance(paths, dict)
+            and sum(len(v) if isinstance(v, list) else 1 for v in paths.values()) > MAX_DERIVE_PATHS
+        ):
+            raise _bad(f"at most {MAX_DERIVE_PATHS} derivation paths per request")
         if self._derive is None:
             raise ProxyError(errors.UNKNOWN_ERROR, "Key derivation is not available.")
         result = await self._derive(tenant, body)
@@ -305,9 +313,8 @@ class ProxyApi:
 
     async def security_event(self, body: dict[str, Any]) -> None:
         fields = icl_fields(body)
-        tenant_id = body.get("tenantId")
-        if not isinstance(tenant_id, str) or not tenant_id:
-            raise _bad("tenantId is required")
+        # Only tenants this proxy serves: random ids must not create per-tenant queues.
+        tenant_id = self.state.tenant(body.get("tenantId")).tenant_id
         raw_icl = body["iclFields"]
         # TSCs put the event in iclFields.event, alloy at the top level: accept both.
         name = raw_icl.get("event") if raw_icl.get("event") is not None else body.get("event")
@@ -340,8 +347,8 @@ class ProxyApi:
         wraps = unwraps = 0
         for counts in operations.values():
             if isinstance(counts, dict):
-                wraps += int(counts.get("wraps") or 0)
-                unwraps += int(counts.get("unwraps") or 0)
+                wraps += _count(counts.get("wraps"))
+                unwraps += _count(counts.get("unwraps"))
         self._event(
             "KMS_CACHED_KEY_OPERATIONS",
             tenant.tenant_id,
@@ -354,6 +361,17 @@ class ProxyApi:
 
 
 _NO_CONTENT = object()
+MAX_BATCH = 10_000
+MAX_DERIVE_PATHS = 1_000
+
+
+def _count(value: object) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
+
+
+def _check_batch(size: int) -> None:
+    if size > MAX_BATCH:
+        raise _bad(f"at most {MAX_BATCH} documents per batch")
 
 
 async def _read_json(receive: Receive) -> dict[str, Any]:

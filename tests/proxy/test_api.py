@@ -330,3 +330,19 @@ def test_derive_without_primary_reports_it_and_creates_nothing(proxy, harness):
 def test_derive_rejects_unsupported_derivation_types(proxy):
     payload = body("plain", paths={"p": ["d"]}, derivationType="argon2", secretType="search")
     assert call(proxy, "key/derive-with-secret-path", payload)[1]["code"] == 102
+
+
+def test_security_events_for_unknown_tenants_are_refused(proxy, harness):
+    payload = body("nobody", event="USER_LOGIN")
+    assert call(proxy, "event/security-event", payload)[1]["code"] == 201
+    assert harness.hub.named("USER_LOGIN") == []
+
+
+def test_oversized_batches_are_refused(proxy):
+    ids = [str(i) for i in range(10_001)]
+    assert call(proxy, "document/batch-wrap", body("acme", documentIds=ids))[1]["code"] == 102
+
+
+def test_report_operations_ignores_non_numeric_counts(proxy, harness):
+    ops = {"e": {"wraps": "many", "unwraps": -3}}
+    assert call(proxy, "document/report-operations", body("acme", operations=ops))[0] == 204
