@@ -79,6 +79,12 @@ def user_key_passphrase(request: HttpRequest, body: dict[str, Any]) -> dict[str,
 
 
 @json_endpoint
+def user_key_delete(request: HttpRequest, body: dict[str, Any]) -> dict[str, Any]:
+    dropped = services.user_key_delete(user=request.user, kid=body.get("kid"))
+    return {"shares_dropped": dropped}
+
+
+@json_endpoint
 def vendor_root(request: HttpRequest, body: dict[str, Any], public_id: UUID) -> dict[str, Any]:
     acc = access.vendor_admin(request, public_id)
     root = services.vendor_root_create(vendor=acc.vendor, user=request.user, **_root_fields(body))

@@ -16,7 +16,11 @@ from django.utils import timezone
 from audit.actors import Actor
 from audit.services import record
 from keyring import validation as check
-from keyring.errors import KeyringConflictError, KeyringPermissionError
+from keyring.errors import (
+    InvalidKeyMaterialError,
+    KeyringConflictError,
+    KeyringPermissionError,
+)
 from keyring.models import (
     OrgRootKey,
     RootKeyShare,
@@ -26,7 +30,7 @@ from keyring.models import (
     UserKey,
 )
 from keyring.selectors import is_org_admin, root_share_get
-from opencmk_crypto import b64d
+from opencmk_crypto import b64d, is_kid
 from tenants.models import Tenant, TenantStatus
 from vendors.models import Role, Vendor
 
@@ -77,6 +81,49 @@ def user_key_rewrap(*, user: Any, kid: object, wrapped_secret: object) -> UserKe
         data={"kid": key.kid, "opslimit": blob["opslimit"], "memlimit": blob["memlimit"]},
     )
     return key
+
+
+@transaction.atomic
+def user_key_delete(*, user: Any, kid: object) -> int:
+    """Recovery after a lost key passphrase: drop the user key and every root share sealed to
+    it, so a new user key can be created and re-shared by other admins. Returns the number of
+    shares dropped; where the user held the only share, that root key is lost for good."""
+    if not is_kid(kid):
+        raise InvalidKeyMaterialError("kid must be a key id.")
+    key = UserKey.objects.select_for_update().filter(user=user).first()
+    if key is None or kid != key.kid:
+        raise KeyringConflictError("The key was changed elsewhere; reload the page.")
+    shares = list(
+        RootKeyShare.objects.filter(recipient=user).select_related(
+            "root__tenant__vendor", "root__vendor"
+        )
+    )
+    for share in shares:
+        root = share.root
+        record(
+            action="root_key.share_dropped",
+            actor=Actor.for_user(user),
+            vendor=root.vendor or root.tenant.vendor,  # type: ignore[union-attr]
+            tenant=root.tenant,
+            target=root,
+            data={"kid": root.kid, "recipient_kid": share.recipient_kid},
+        )
+        share.delete()
+    key.delete()
+    record(
+        action="user_key.deleted",
+        actor=Actor.for_user(user),
+        vendor=None,
+        target=kid,
+        data={"kid": kid, "shares_dropped": len(shares)},
+    )
+    return len(shares)
+
+
+def sole_holder_roots(*, user: Any) -> list[OrgRootKey]:
+    """Root keys for which this user holds the only share (lost if they drop their key)."""
+    held = OrgRootKey.objects.filter(shares__recipient=user)
+    return [root for root in held.select_related("vendor", "tenant") if root.shares.count() == 1]
 
 
 def _save_unique(obj: Any, message: str) -> None:

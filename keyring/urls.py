@@ -10,6 +10,7 @@ urlpatterns = [
     path("", views.user_key, name="user_key"),
     path("api/user-key/", api.user_key_create, name="api_user_key_create"),
     path("api/user-key/passphrase/", api.user_key_passphrase, name="api_user_key_passphrase"),
+    path("api/user-key/delete/", api.user_key_delete, name="api_user_key_delete"),
     path("vendors/<uuid:public_id>/", views.vendor_keys, name="vendor_keys"),
     path("vendors/<uuid:public_id>/approvals/", views.tenant_root_approvals, name="approvals"),
     path("vendors/<uuid:public_id>/clusters/", views.clusters, name="clusters"),

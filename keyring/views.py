@@ -14,7 +14,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
-from keyring import access, selectors
+from keyring import access, selectors, services
 from keyring.models import OrgRootKey, ProxyCluster
 from keyring.pages import crypto_page
 from opencmk_crypto import (
@@ -86,8 +86,13 @@ def user_key(request: HttpRequest) -> HttpResponse:
     data["create_url"] = reverse("keyring:api_user_key_create")
     data["passphrase_url"] = reverse("keyring:api_user_key_passphrase")
     data["argon2"] = argon2_params()
+    data["delete_url"] = reverse("keyring:api_user_key_delete")
     key = data["user_key"]
-    context = {"data": data, "fingerprint": fingerprint(key["kid"]) if key else None}
+    context = {
+        "data": data,
+        "fingerprint": fingerprint(key["kid"]) if key else None,
+        "sole_roots": services.sole_holder_roots(user=request.user) if key else [],
+    }
     return render(request, "keyring/user_key.html", context)
 
 

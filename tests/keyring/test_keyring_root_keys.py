@@ -13,7 +13,7 @@ from keyring.errors import (
     KeyringPermissionError,
     StatementRejectedError,
 )
-from keyring.models import OrgRootKey, RootKeyStatus
+from keyring.models import OrgRootKey, RootKeyStatus, UserKey
 from opencmk_crypto import OrgKeys, b64d, b64e, sign_statement, verify_statement
 from tenants.models import Tenant, TenantStatus
 from vendors.models import Vendor
@@ -309,3 +309,56 @@ def test_an_approved_root_cannot_be_approved_again(
         services.tenant_root_approve(
             root=pending_tenant_root, actor=alice_key.user, statement=statement
         )
+
+
+def test_a_second_tenant_admin_receives_the_tenant_root(
+    pending_tenant_root: OrgRootKey, tenant_root_keys: OrgKeys, bob: Any, brenda: Any
+) -> None:
+    brenda_key = with_user_key(brenda)
+    [pending] = selectors.pending_share_list(root=pending_tenant_root)
+    assert pending.email == "brenda@globex.test"
+
+    share = services.root_share_create(
+        root=pending_tenant_root,
+        actor=bob,
+        recipient=brenda,
+        recipient_kid=pending.user_kid,
+        sealed_secret=seal_to(tenant_root_keys.to_secret_bytes(), brenda_key.keys),
+    )
+
+    assert _opened(share.sealed_secret, brenda_key) == tenant_root_keys.to_secret_bytes()
+    assert (
+        AuditEvent.objects.get(action="root_key.shared").tenant_public_id
+        == pending_tenant_root.tenant.public_id
+    )  # type: ignore[union-attr]
+
+
+def test_replacing_a_user_key_drops_its_shares_so_admins_can_share_again(
+    vendor_root: OrgRootKey, alice_key: Holder, dave: Any, vendor_root_keys: OrgKeys
+) -> None:
+    dave_key = with_user_key(dave)
+    services.root_share_create(
+        root=vendor_root,
+        actor=alice_key.user,
+        recipient=dave,
+        recipient_kid=dave_key.user_key.kid,
+        sealed_secret=seal_to(vendor_root_keys.to_secret_bytes(), dave_key.keys),
+    )
+    assert services.sole_holder_roots(user=dave) == []
+    with pytest.raises(KeyringConflictError):
+        services.user_key_delete(user=dave, kid="0" * 32)
+
+    assert services.user_key_delete(user=dave, kid=dave_key.user_key.kid) == 1
+
+    assert not UserKey.objects.filter(user=dave).exists()
+    assert selectors.root_share_get(root=vendor_root, user=dave) is None
+    new_key = with_user_key(dave)
+    assert [p.user_kid for p in selectors.pending_share_list(root=vendor_root)] == [
+        new_key.user_key.kid
+    ]
+    assert AuditEvent.objects.filter(action="root_key.share_dropped").count() == 1
+    assert AuditEvent.objects.filter(action="user_key.deleted").count() == 1
+
+
+def test_the_only_holder_of_a_root_is_warned(vendor_root: OrgRootKey, alice_key: Holder) -> None:
+    assert services.sole_holder_roots(user=alice_key.user) == [vendor_root]

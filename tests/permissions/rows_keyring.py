@@ -27,6 +27,7 @@ ROWS = [
     Row("keyring:user_key", "GET", None, "user"),
     Row("keyring:api_user_key_create", "POST", None, "user"),
     Row("keyring:api_user_key_passphrase", "POST", None, "user"),
+    Row("keyring:api_user_key_delete", "POST", None, "user"),
     Row("keyring:vendor_keys", "GET", "vendor", "view"),
     Row("keyring:clusters", "GET", "vendor", "view"),
     Row("keyring:approvals", "GET", "vendor", "admin"),

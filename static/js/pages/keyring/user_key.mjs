@@ -1,5 +1,5 @@
 // Your user key: create it (choose a key passphrase) or change its passphrase.
-import { cmk, loadCrypto, passphraseProblem, postJson, run, userKeys, watchStrength, pageData } from "keyring-common";
+import { cmk, loadCrypto, passphraseProblem, postJson, run, watchStrength, pageData } from "keyring-common";
 
 const data = pageData();
 const level = data.argon2;
@@ -54,7 +54,20 @@ async function change() {
   return "Your key passphrase was changed.";
 }
 
+async function forget() {
+  if (!document.getElementById("kr-forgot-confirm").checked) {
+    throw new Error("Tick the box to confirm.");
+  }
+  const answer = await postJson(data.delete_url, { kid: data.user_key.kid }, data.csrf_token);
+  window.setTimeout(() => window.location.reload(), 1500);
+  return `Your user key was removed (${answer.shares_dropped} root key copies dropped). Create a new one.`;
+}
+
 watchStrength();
+document.getElementById("kr-forgot")?.addEventListener("submit", (event) => {
+  event.preventDefault();
+  run(forget, "Removing your user key…");
+});
 document.getElementById("kr-create")?.addEventListener("submit", (event) => {
   event.preventDefault();
   run(create, "Creating your user key…");
@@ -63,7 +76,4 @@ document.getElementById("kr-change")?.addEventListener("submit", (event) => {
   event.preventDefault();
   run(change, "Re-encrypting your user key…");
 });
-// Exposed for the unlock check on this page only: proves the passphrase opens the key.
-document.getElementById("kr-fingerprint")?.addEventListener("dblclick", () =>
-  run(async () => `Unlocked ${(await userKeys(data)).kid}.`, "Unlocking…"));
 loadCrypto().catch((error) => run(async () => { throw error; }, ""));
