@@ -72,8 +72,13 @@ class Fields:
         if missing:
             raise SinkConfigError(provider, f"missing field(s): {', '.join(missing)}")
 
+    def _get(self, name: str, default: Any) -> Any:
+        # The browser may send an optional field as null or "": both mean "not given".
+        value = self._config.get(name)
+        return default if value is None or value == "" else value
+
     def text(self, name: str, default: str | None = None) -> str:
-        value = self._config.get(name, default)
+        value = self._get(name, default)
         if not isinstance(value, str) or not value:
             raise SinkConfigError(self.provider, f"field '{name}' must be a non-empty string")
         return value
@@ -84,7 +89,7 @@ class Fields:
         return self.text(name)
 
     def integer(self, name: str, default: int, *, low: int, high: int) -> int:
-        value = self._config.get(name, default)
+        value = self._get(name, default)
         if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
             raise SinkConfigError(
                 self.provider, f"field '{name}' must be an integer in {low}..{high}"
@@ -92,13 +97,13 @@ class Fields:
         return value
 
     def flag(self, name: str, default: bool) -> bool:
-        value = self._config.get(name, default)
+        value = self._get(name, default)
         if not isinstance(value, bool):
             raise SinkConfigError(self.provider, f"field '{name}' must be true or false")
         return value
 
     def timeout(self) -> float:
-        value = self._config.get("timeout_s", DEFAULT_TIMEOUT_S)
+        value = self._get("timeout_s", DEFAULT_TIMEOUT_S)
         if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 60:
             raise SinkConfigError(self.provider, "field 'timeout_s' must be a number in (0, 60]")
         return float(value)

@@ -82,3 +82,19 @@ def test_plain_http_is_allowed_only_to_loopback_receivers():
     run(sink.aclose())
     with pytest.raises(SinkConfigError):
         _build("webhook", url="http://10.0.0.1/hook", secret="s" * 16)
+
+
+def test_optional_fields_sent_as_null_mean_not_given():
+    sink = _build(
+        "splunk-hec", url="https://s", token=CANARY, index=None, endpoint=None, ca_cert=None,
+        timeout_s=None,
+    )  # fmt: skip
+    run(sink.aclose())
+    sink = _build("syslog", host="h", port=None, app_name="")
+    run(sink.aclose())
+
+
+def test_datadog_site_selects_the_regional_intake():
+    sink = _build("datadog", api_key=CANARY, site="datadoghq.eu")
+    assert "https://http-intake.logs.datadoghq.eu/api/v2/logs" in repr(sink)
+    run(sink.aclose())
