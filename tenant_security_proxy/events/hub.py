@@ -19,45 +19,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
-import json
 import logging
 import random
 import sys
 import time
-from collections import deque
 from collections.abc import Mapping
 from typing import Any, TextIO
 
 from tenant_security_proxy.events import metrics, model, names
 from tenant_security_proxy.events.sinks import Sink, SinkDeliveryError, StdoutSink, build_sink
+from tenant_security_proxy.events.tenant import TenantQueue, close_quietly, config_digest, stats_of
 
 logger = logging.getLogger("tenant_security_proxy.events")
 _rng = random.SystemRandom()
-
-
-class _Tenant:
-    """One tenant's queue, sink and counters; touched only from the event loop's thread."""
-
-    def __init__(self, tenant_id: str, sink: Sink, digest: str | None) -> None:
-        self.tenant_id = tenant_id
-        self.sink = sink
-        self.digest = digest
-        self.queue: deque[tuple[float, Mapping[str, Any]]] = deque()
-        self.inflight: list[dict[str, Any]] = []
-        self.task: asyncio.Task[None] | None = None
-        self.wake = asyncio.Event()
-        self.delivered = self.failed = self.dropped = self.send_errors = 0
-        self.unreported_drops = 0
-        self.first_drop_at: float | None = None
-        self.last_error: str | None = None
-        self.last_delivery_at: float | None = None
-        self.remove_deadline: float | None = None
-        self.dropped_metric: Any = None
-        self.retired: list[Sink] = []  # replaced sinks, closed once no batch is in flight
-
-    def depth(self) -> int:
-        return len(self.queue) + len(self.inflight)
 
 
 class EventHub:
@@ -82,11 +56,11 @@ class EventHub:
         self._stdout_sink = StdoutSink(self._stdout)
         self._retry_base, self._retry_cap = retry_base_s, retry_cap_s
         self._stop_timeout, self._remove_grace = stop_timeout_s, remove_grace_s
-        self._tenants: dict[str, _Tenant] = {}
-        self._draining: set[_Tenant] = set()
+        self._tenants: dict[str, TenantQueue] = {}
+        self._draining: set[TenantQueue] = set()
         # Removed tenants still draining, by id: events emitted right after `remove_tenant`
         # (e.g. the "config removed" event itself) still reach the tenant's own sink.
-        self._draining_by_id: dict[str, _Tenant] = {}
+        self._draining_by_id: dict[str, TenantQueue] = {}
         self._closing: set[asyncio.Task[None]] = set()
         self._retired: list[Sink] = []
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -144,7 +118,7 @@ class EventHub:
             await asyncio.gather(*self._closing, return_exceptions=True)
         for sink in sinks.values():
             if sink is not self._stdout_sink:
-                await _close_quietly(sink)
+                await close_quietly(sink)
 
     # ----------------------------------------------------------------- tenants
 
@@ -154,7 +128,7 @@ class EventHub:
         Raises SinkConfigError (the tenant keeps its previous sink) for an unusable config.
         Calling again with an identical config keeps the current sink and its connections.
         """
-        digest = _digest(logging_config)
+        digest = config_digest(logging_config)
         state = self._tenants.get(tenant_id) or self._revive(tenant_id)
         if state is not None and state.digest == digest:
             return
@@ -164,7 +138,7 @@ class EventHub:
             else build_sink(logging_config, stdout=self._stdout)
         )
         if state is None:
-            self._tenants[tenant_id] = _Tenant(tenant_id, sink, digest)
+            self._tenants[tenant_id] = TenantQueue(tenant_id, sink, digest)
             return
         old, state.sink, state.digest = state.sink, sink, digest
         if state.task is None:
@@ -188,7 +162,7 @@ class EventHub:
             self._spawn(state)
         state.wake.set()
 
-    def _revive(self, tenant_id: str) -> _Tenant | None:
+    def _revive(self, tenant_id: str) -> TenantQueue | None:
         """A tenant configured again while its removal drains keeps its queue and order."""
         state = self._draining_by_id.pop(tenant_id, None)
         if state is not None:
@@ -205,7 +179,7 @@ class EventHub:
             state = self._tenants.get(tenant_id) or self._draining_by_id.get(tenant_id)
             if state is None:
                 # Unknown tenant: its events go to stdout, like IronCore's Logdriver.
-                state = self._tenants[tenant_id] = _Tenant(tenant_id, self._stdout_sink, None)
+                state = self._tenants[tenant_id] = TenantQueue(tenant_id, self._stdout_sink, None)
             if len(state.queue) + len(state.inflight) >= self._max:
                 self._drop(state, 1)
                 return
@@ -227,11 +201,11 @@ class EventHub:
 
     # ----------------------------------------------------------------- delivery
 
-    def _spawn(self, state: _Tenant) -> None:
+    def _spawn(self, state: TenantQueue) -> None:
         assert self._loop is not None
         state.task = self._loop.create_task(self._run(state), name=f"events:{state.tenant_id}")
 
-    async def _run(self, state: _Tenant) -> None:
+    async def _run(self, state: TenantQueue) -> None:
         try:
             while True:
                 if not state.inflight:
@@ -251,7 +225,7 @@ class EventHub:
                     del self._draining_by_id[state.tenant_id]
                 self._retire(state.sink)
 
-    async def _wait_for_batch(self, state: _Tenant) -> None:
+    async def _wait_for_batch(self, state: TenantQueue) -> None:
         if self._stopping or state.remove_deadline is not None:
             return
         state.wake.clear()
@@ -260,7 +234,7 @@ class EventHub:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(state.wake.wait(), self._interval)
 
-    def _take(self, state: _Tenant) -> None:
+    def _take(self, state: TenantQueue) -> None:
         count = min(self._batch, len(state.queue))
         batch: list[dict[str, Any]] = []
         for _ in range(count):
@@ -272,7 +246,7 @@ class EventHub:
                 self._count_failed(state, state.sink, 1)
         state.inflight = batch
 
-    async def _deliver(self, state: _Tenant) -> None:
+    async def _deliver(self, state: TenantQueue) -> None:
         attempt = 0
         while state.inflight:
             sink = state.sink
@@ -306,7 +280,7 @@ class EventHub:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._stop_event.wait(), delay)
 
-    def _past_remove_deadline(self, state: _Tenant) -> bool:
+    def _past_remove_deadline(self, state: TenantQueue) -> bool:
         if state.remove_deadline is None or time.monotonic() < state.remove_deadline:
             return False
         logger.warning(
@@ -321,7 +295,7 @@ class EventHub:
 
     # ----------------------------------------------------------------- accounting
 
-    def _drop(self, state: _Tenant, count: int, *, quiet: bool = False) -> None:
+    def _drop(self, state: TenantQueue, count: int, *, quiet: bool = False) -> None:
         state.dropped += count
         state.unreported_drops += count
         if state.dropped_metric is None:  # cached: drops come in floods
@@ -336,7 +310,7 @@ class EventHub:
                     self._max,
                 )
 
-    def _report_drops(self, state: _Tenant) -> None:
+    def _report_drops(self, state: TenantQueue) -> None:
         """Tell the tenant's own sink how many of its events were lost, once there is room."""
         if not state.unreported_drops or state.depth() >= self._max:
             return
@@ -353,7 +327,7 @@ class EventHub:
         state.queue.append((time.time(), event))
         state.unreported_drops, state.first_drop_at = 0, None
 
-    def _note_error(self, state: _Tenant, sink: Sink, reason: str) -> None:
+    def _note_error(self, state: TenantQueue, sink: Sink, reason: str) -> None:
         state.send_errors += 1
         if state.last_error != reason:
             logger.warning(
@@ -365,14 +339,16 @@ class EventHub:
         state.last_error = reason
         metrics.SEND_ERRORS.labels(state.tenant_id, sink.provider).inc()
 
-    def _count_delivered(self, state: _Tenant, sink: Sink, delivered: int, rejected: int) -> None:
+    def _count_delivered(
+        self, state: TenantQueue, sink: Sink, delivered: int, rejected: int
+    ) -> None:
         state.delivered += delivered
         state.last_delivery_at, state.last_error = time.time(), None
         metrics.DELIVERED.labels(state.tenant_id, sink.provider).inc(delivered)
         if rejected:
             self._count_failed(state, sink, rejected)
 
-    def _count_failed(self, state: _Tenant, sink: Sink, count: int) -> None:
+    def _count_failed(self, state: TenantQueue, sink: Sink, count: int) -> None:
         state.failed += count
         metrics.FAILED.labels(state.tenant_id, sink.provider).inc(count)
         logger.warning(
@@ -382,7 +358,7 @@ class EventHub:
             state.tenant_id,
         )
 
-    def _release_retired(self, state: _Tenant) -> None:
+    def _release_retired(self, state: TenantQueue) -> None:
         retired, state.retired = state.retired, []
         for sink in retired:
             self._retire(sink)
@@ -395,7 +371,7 @@ class EventHub:
         except RuntimeError:
             self._retired.append(sink)
             return
-        task = loop.create_task(_close_quietly(sink))
+        task = loop.create_task(close_quietly(sink))
         self._closing.add(task)
         task.add_done_callback(self._closing.discard)
 
@@ -411,36 +387,6 @@ class EventHub:
 
         Removed tenants still delivering their last events appear with `draining` true.
         """
-        out = {tid: _stats(s) for tid, s in self._draining_by_id.items()}
-        out.update({tid: _stats(s) for tid, s in self._tenants.items()})
+        out = {tid: stats_of(s) for tid, s in self._draining_by_id.items()}
+        out.update({tid: stats_of(s) for tid, s in self._tenants.items()})
         return out
-
-
-def _stats(state: _Tenant) -> dict[str, Any]:
-    return {
-        "sink": state.sink.provider,
-        "draining": state.remove_deadline is not None,
-        "queued": state.depth(),
-        "delivered": state.delivered,
-        "failed": state.failed,
-        "dropped": state.dropped,
-        "send_errors": state.send_errors,
-        "last_error": state.last_error,
-        "last_delivery_at": (
-            model.rfc3339_ms(state.last_delivery_at) if state.last_delivery_at else None
-        ),
-    }
-
-
-def _digest(config: Mapping[str, Any] | None) -> str | None:
-    if config is None:
-        return None
-    canonical = json.dumps(config, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(canonical.encode()).hexdigest()
-
-
-async def _close_quietly(sink: Sink) -> None:
-    try:
-        await asyncio.wait_for(sink.aclose(), 5.0)
-    except Exception as exc:  # closing is best effort; never let it mask shutdown
-        logger.warning("events: closing %s sink failed (%s)", sink.provider, type(exc).__name__)
