@@ -6,7 +6,8 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from csp.decorators import csp_update
+from csp.constants import SELF
+from csp.decorators import csp_replace, csp_update
 from django.http import HttpResponse
 
 # WebAssembly compilation needs 'wasm-unsafe-eval' (never 'unsafe-eval'); Trusted Types with no
@@ -29,4 +30,5 @@ def crypto_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse
         response.headers["Cache-Control"] = "no-store"
         return response
 
-    return csp_update(CRYPTO_PAGE_CSP)(wrapped)  # type: ignore[return-value]
+    # No data: images where keys are handled (ACCEPTANCE H-03 lists img-src 'self' only).
+    return csp_replace({"img-src": [SELF]})(csp_update(CRYPTO_PAGE_CSP)(wrapped))  # type: ignore[return-value]

@@ -58,6 +58,8 @@ def _unlock_data(request: HttpRequest, root: OrgRootKey | None) -> dict[str, Any
         else None,
         "root": _root_data(root),
         "user_key_url": reverse("keyring:user_key"),
+        # How long an unlocked key may sit unused in the page before it is wiped.
+        "idle_ms": 1000 * int(getattr(settings, "OPENCMK_KEY_IDLE_SECONDS", 600)),
     }
 
 

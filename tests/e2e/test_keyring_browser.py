@@ -111,13 +111,15 @@ def test_user_key_is_created_changed_and_unlocked_in_the_browser(sessions: Any, 
     session.assert_never_sent(first, second, secret)
 
 
-def test_vendor_root_is_created_and_shared_with_a_second_admin(
-    sessions: Any, alice: Any, acme: Any
+def test_vendor_root_is_created_and_shared_with_further_admins(
+    sessions: Any, alice: Any, acme: Any, settings: Any
 ) -> None:
+    settings.OPENCMK_KEY_IDLE_SECONDS = 2
     alice_key = with_user_key(alice)
-    dave = UserFactory(email="dave@acme.test")
-    VendorMembershipFactory(vendor=acme, user=dave, role="admin")
-    dave_key = with_user_key(dave)
+    dave, erin = (UserFactory(email=f"{n}@acme.test") for n in ("dave", "erin"))
+    for admin in (dave, erin):
+        VendorMembershipFactory(vendor=acme, user=admin, role="admin")
+    dave_key, erin_key = with_user_key(dave), with_user_key(erin)
     session = sessions(alice)
 
     page = session.open(f"/keys/vendors/{acme.public_id}/")
@@ -132,13 +134,27 @@ def test_vendor_root_is_created_and_shared_with_a_second_admin(
         root.kid[i : i + 4] for i in range(0, 32, 4)
     )
     page.click(f'[data-share="{dave.public_id}"]')
+    unlock(page, "not the key passphrase")
+    assert "Wrong key passphrase" in wait_status(page, "error")
+    page.click(f'[data-share="{dave.public_id}"]')
     unlock(page, PASSPHRASE)
     wait_status(page)
-
     assert _share_secret(root, dave, dave_key.keys) == root_secret
+
+    # After the idle timeout the page has wiped the key: the next share asks again.
+    page.wait_for_timeout(2_500)
+    page.click(f'[data-share="{erin.public_id}"]')
+    unlock(page, PASSPHRASE)
+    wait_status(page)
+    assert _share_secret(root, erin, erin_key.keys) == root_secret
+
     assert storage_is_empty(page)
     session.assert_never_sent(
-        PASSPHRASE, root_secret, alice_key.keys.to_secret_bytes(), dave_key.keys.to_secret_bytes()
+        PASSPHRASE,
+        root_secret,
+        alice_key.keys.to_secret_bytes(),
+        dave_key.keys.to_secret_bytes(),
+        erin_key.keys.to_secret_bytes(),
     )
 
 

@@ -2,11 +2,11 @@
 //
 // Unlock design (docs/threat-model.md): an unlocked user key lives only in this page's memory,
 // in OrgKeys' private fields. Nothing is written to localStorage, sessionStorage, IndexedDB or
-// cookies; leaving the page, or IDLE_MS without activity, wipes it. Every page load that needs
+// cookies; leaving the page, or idle_ms (page data) without activity, wipes it. Every page load that needs
 // the key asks for the passphrase again (about a second of Argon2id).
 import * as cmk from "opencmk-crypto";
 
-export const IDLE_MS = 10 * 60 * 1000;
+let idleMs = 10 * 60 * 1000;
 export const MIN_LENGTH = 14;
 export const MIN_BITS = 60;
 
@@ -115,7 +115,7 @@ export function lock() {
 
 function touch() {
   clearTimeout(idleTimer);
-  idleTimer = setTimeout(lock, IDLE_MS);
+  idleTimer = setTimeout(lock, idleMs);
 }
 
 for (const name of ["pointerdown", "keydown"]) {
@@ -130,6 +130,7 @@ export async function userKeys(data) {
     return unlocked;
   }
   if (!data.user_key) throw new Error("Create your user key first.");
+  if (Number.isSafeInteger(data.idle_ms) && data.idle_ms > 0) idleMs = data.idle_ms;
   await loadCrypto();
   const passphrase = await askPassphrase();
   status("Unlocking…");
