@@ -57,6 +57,16 @@ class Command(BaseCommand):
             _member(tenants[0], users["tenant_admin"], "admin")
             _member(tenants[0], users["tenant_viewer"], "viewer")
         self._print(vendor)
+        # Demo KMS spine (kms_configs/demo.py): keys, demo-cluster, sealed Vault config, policy.
+        from kms_configs import demo
+
+        result = demo.demo_kms_seed(
+            vendor=vendor,
+            tenant=tenants[0],
+            vendor_admin=users["vendor_admin"],
+            tenant_admin=users["tenant_admin"],
+        )
+        demo.print_summary(result, self.stdout)
 
     def _print(self, vendor: Vendor) -> None:
         out = self.stdout
