@@ -18,10 +18,14 @@ pytestmark = pytest.mark.filterwarnings("ignore:No directory at:UserWarning")
 
 @pytest.fixture(autouse=True)
 def eager_celery(settings: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    from broker.celery import app
+    """Run the task in-process through Celery's own ``apply`` (CI has Redis, so Celery is not
+    eager there). Not ``task_always_eager``: eager ``delay`` builds a producer pool bound to the
+    broker URL of that moment, which would leak into later tests that start a real worker."""
+    from audit import tasks
 
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-    monkeypatch.setitem(app.conf, "task_always_eager", True)
+    task = tasks.notify_security_event
+    monkeypatch.setattr(task, "delay", lambda **kwargs: task.apply(kwargs=kwargs).get())
 
 
 def test_an_admin_opts_in_from_the_audit_page_and_it_is_recorded(
