@@ -130,6 +130,7 @@ def check() -> int:
         await runtime.hub.start()
         try:
             await runtime.syncer.sync_once()
+            await runtime.loader.wait_canaries()
         except Exception as exc:
             print(f"broker: FAILED ({type(exc).__name__}: {exc})")
             return 1

@@ -22,7 +22,7 @@ _KMS_UNWRAP = KMS_CALLS.labels("unwrap")
 async def _kms_wrap(config: ConfigRuntime, dek: bytes) -> bytes:
     _KMS_WRAP.inc()
     try:
-        return await config.usable_kms().wrap(dek)
+        return await (await config.ready_kms()).wrap(dek)
     except ProxyError as exc:
         config.record_error(exc)
         raise
@@ -35,7 +35,7 @@ async def _kms_wrap(config: ConfigRuntime, dek: bytes) -> bytes:
 async def _kms_unwrap(config: ConfigRuntime, data: bytes) -> bytes:
     _KMS_UNWRAP.inc()
     try:
-        return await config.usable_kms().unwrap(data)
+        return await (await config.ready_kms()).unwrap(data)
     except ProxyError as exc:
         config.record_error(exc)
         raise

@@ -96,7 +96,7 @@ class LeaseManager:
         key = os.urandom(32)
         self.kms_calls += 1
         KMS_CALLS.labels("wrap").inc()
-        wrapped = await config.usable_kms().wrap(key)
+        wrapped = await (await config.ready_kms()).wrap(key)
         elk = (EncryptedDek(wrapped, config.config_id, tenant_id=tenant.tenant_id),)
         lk = LeasedKey(
             secrets.randbelow(2**31 - 2) + 1,
@@ -128,7 +128,7 @@ class LeaseManager:
         if aead is None:
             self.kms_calls += 1
             KMS_CALLS.labels("unwrap").inc()
-            key = await config.usable_kms().unwrap(inner.encrypted_dek_data)
+            key = await (await config.ready_kms()).unwrap(inner.encrypted_dek_data)
             if len(key) != 32:
                 raise ProxyError(errors.KMS_UNWRAP_FAILED)
             aead = AESGCM(key)

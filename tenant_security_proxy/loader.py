@@ -59,6 +59,7 @@ class Loader:
         configure_logging: Callable[[str, Mapping[str, Any] | None], None] | None = None,
         remove_logging: Callable[[str], None] | None = None,
         canary_timeout_s: float = 5.0,
+        canary_concurrency: int = 64,
     ) -> None:
         self.state = state
         self.leases = leases
@@ -67,6 +68,8 @@ class Loader:
         self.configure_logging = configure_logging
         self.remove_logging = remove_logging
         self.canary_timeout_s = canary_timeout_s
+        self._canaries: set[asyncio.Task[None]] = set()
+        self._canary_gate = asyncio.Semaphore(canary_concurrency)
 
     async def _config(
         self, tenant_id: str, verified: VerifiedConfig, previous: ConfigRuntime | None
@@ -90,14 +93,30 @@ class Loader:
         ):
             config.kms, config.canary = previous.kms, previous.canary
             config.canary_error = previous.canary_error
+            pending = previous.canary_task
+            if pending is not None and not pending.done():
+                config.canary_task = asyncio.create_task(_follow(pending, previous, config))
             return config
         try:
             config.kms = self.kms_factory(verified.plaintext or {}, tenant_id, verified.config_id)
         except ProxyError as exc:
             config.canary, config.canary_error = "failed", exc
             return config
-        await run_canary(config, self.canary_timeout_s)
+        # Canaries run in the background so that start-up with thousands of tenants is not
+        # serialised on KMS round trips; requests to this config wait for its canary.
+        config.canary_task = asyncio.create_task(self._canary(config))
+        self._canaries.add(config.canary_task)
+        config.canary_task.add_done_callback(self._canaries.discard)
         return config
+
+    async def _canary(self, config: ConfigRuntime) -> None:
+        async with self._canary_gate:
+            await run_canary(config, self.canary_timeout_s)
+
+    async def wait_canaries(self) -> None:
+        """Wait until every canary started so far has finished (for `check` and tests)."""
+        while self._canaries:
+            await asyncio.gather(*list(self._canaries), return_exceptions=True)
 
     async def apply(self, verified: VerifiedTenant) -> None:
         tenant_id = verified.tenant_id
@@ -152,6 +171,8 @@ class Loader:
             if not usable:
                 self.leases.drop_config(config.config_id)
             if config.kms is not None and id(config.kms) not in kept:
+                if config.canary_task is not None:
+                    config.canary_task.cancel()
                 await _close(config.kms)
         new_primary = new.primary if new else None
         old_primary = old.primary
@@ -198,6 +219,13 @@ class Loader:
         self.sink.emit(
             tenant_id, proxy_event("CONFIG_REJECTED", tenant_id, details={"reason": reason})
         )
+
+
+async def _follow(task: asyncio.Task[None], source: ConfigRuntime, target: ConfigRuntime) -> None:
+    """Carry a canary still running for the previous policy's object over to the new one."""
+    await asyncio.shield(task)
+    target.canary, target.canary_error = source.canary, source.canary_error
+    target.canary_checked_at = source.canary_checked_at
 
 
 async def _close(kms: KmsClientProtocol) -> None:

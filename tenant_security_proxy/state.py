@@ -6,6 +6,7 @@ verified policy is applied, so request handlers never see a half-applied policy.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -43,6 +44,14 @@ class ConfigRuntime:
     errors: int = 0
     last_kms_error: str | None = None
     last_kms_error_at: float | None = None
+    canary_task: asyncio.Task[None] | None = field(default=None, repr=False)
+
+    async def ready_kms(self) -> KmsClientProtocol:
+        """The KMS client once its canary has passed; waits for a canary still running."""
+        task = self.canary_task
+        if task is not None and not task.done():
+            await asyncio.shield(task)  # one request cancelled must not cancel the canary
+        return self.usable_kms()
 
     def usable_kms(self) -> KmsClientProtocol:
         """The KMS client, unless the canary showed this config does not work (yet)."""

@@ -132,13 +132,16 @@ class World:
         signer: OrgKeys | None = None,
         policy_tenant_id: str | None = None,
         seal_tenant_id: str | None = None,
+        reuse: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
         """A complete, valid tenant bundle (the keyword arguments exist to forge invalid ones)."""
         recipients = [self.tenant_keys(tenant_id).encryption_public, self.cluster.encryption_public]
+        # `reuse`: an earlier bundle whose sealed blobs stay (a policy change without new content)
+        previous = {b["config_id"]: b for b in (reuse or {}).get("sealed_configs", [])}
         entries, sealed = [], []
         for spec in kms:
             spec.config_id = spec.config_id or self.next_config_id()
-            blob = seal_config(
+            blob = previous.get(spec.config_id) or seal_config(
                 kind="kms",
                 tenant_id=seal_tenant_id or tenant_id,
                 config_id=spec.config_id,

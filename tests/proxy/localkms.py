@@ -6,6 +6,7 @@ we only need something that binds the tenant like they do and lets tests count c
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import os
 from collections import Counter
@@ -20,8 +21,9 @@ from tenant_security_proxy.errors import ProxyError
 PROVIDER = "local-test"
 
 
-def local_config(*, fail: bool = False) -> dict[str, Any]:
-    return {"provider": PROVIDER, "key": base64.b64encode(os.urandom(32)).decode(), "fail": fail}
+def local_config(*, fail: bool = False, delay_s: float = 0.0) -> dict[str, Any]:
+    key = base64.b64encode(os.urandom(32)).decode()
+    return {"provider": PROVIDER, "key": key, "fail": fail, "delay_s": delay_s}
 
 
 class LocalKms:
@@ -31,11 +33,14 @@ class LocalKms:
         self._aead = AESGCM(base64.b64decode(config["key"]))
         self._aad = tenant_id.encode()
         self.fail = bool(config.get("fail"))
+        self.delay_s = float(config.get("delay_s") or 0)
         self.calls = calls
         self.closed = False
 
     async def wrap(self, dek: bytes) -> bytes:
         self.calls["wrap"] += 1
+        if self.delay_s:
+            await asyncio.sleep(self.delay_s)
         if self.fail:
             raise ProxyError(208)
         nonce = os.urandom(12)

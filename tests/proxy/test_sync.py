@@ -41,7 +41,12 @@ def test_snapshot_loads_every_tenant_and_emits_config_loaded(harness):
     for tenant in ("acme", "globex"):
         harness.broker.put_bundle(_bundle(harness.world, tenant))
     runtime = harness.runtime()
-    run(runtime.syncer.sync_once())
+
+    async def go():
+        await runtime.syncer.sync_once()
+        await runtime.loader.wait_canaries()
+
+    run(go())
     assert set(runtime.state.tenants) == {"acme", "globex"}
     assert runtime.state.unavailable_reason() is None
     assert {e["tenant_id"] for e in harness.hub.named("CONFIG_LOADED")} == {"acme", "globex"}
@@ -205,12 +210,17 @@ def test_the_sync_loop_emits_config_stale_once_when_staleness_is_exceeded(harnes
 def test_a_failing_canary_makes_the_config_unusable_and_is_reported(harness):
     harness.broker.put_bundle(harness.world.bundle("acme", 1, [KmsSpec(local_config(fail=True))]))
     runtime = harness.runtime()
-    run(runtime.syncer.sync_once())
+
+    async def go():
+        await runtime.syncer.sync_once()
+        # a request arriving while the canary still runs waits for it, then gets its verdict
+        with pytest.raises(ProxyError) as info:
+            await runtime.keys.wrap(runtime.state.tenants["acme"])
+        return info.value
+
+    assert run(go()).code == 208
     [config] = runtime.state.tenants["acme"].configs.values()
     assert config.canary == "failed"
-    with pytest.raises(ProxyError) as info:
-        run(runtime.keys.wrap(runtime.state.tenants["acme"]))
-    assert info.value.code == 208
     [payload] = runtime.syncer.heartbeat_payloads()
     [status] = payload["tenants"]
     assert status["configs"][0]["canary"] == "failed"
@@ -272,3 +282,27 @@ def test_broker_refuses_a_stale_timestamp(harness, monkeypatch):
     client._headers = lambda *a: headers
     response = run(client.bundles(None, None, 10))
     assert (response.status, response.json()["error"]) == (401, "stale_signature")
+
+
+def test_a_policy_change_during_a_running_canary_keeps_its_verdict(harness):
+    spec = KmsSpec(local_config(delay_s=0.5))
+    first = harness.world.bundle("acme", 1, [spec])
+    harness.broker.put_bundle(first)
+    runtime = harness.runtime()
+
+    async def go():
+        await runtime.syncer.sync_once()  # canary started, not awaited
+        harness.broker.put_bundle(
+            harness.world.bundle("acme", 2, [spec], leasing=True, reuse=first)
+        )
+        await runtime.syncer.sync_once()  # same sealed config: client and canary carried over
+        config = runtime.state.tenants["acme"].configs[spec.config_id]
+        assert config.canary == "pending"
+        await config.ready_kms()
+        await asyncio.sleep(0)
+        return runtime.state.tenants["acme"].configs[spec.config_id]
+
+    config = run(go())
+    assert runtime.state.tenants["acme"].version == 2
+    assert config.canary == "ok"
+    assert len(harness.kms.built) == 1  # the KMS client was reused, not rebuilt
