@@ -315,3 +315,32 @@ def test_cached_key_decrypts_fields_written_by_the_uncached_path_under_the_same_
     forged[30] ^= 1  # inside the header signature
     with pytest.raises(DecryptionError):
         key.decrypt(EncryptedDocument({"f": forged}, "EDEK-1"))
+
+
+def test_streaming_decrypt_uses_constant_memory_and_spools_only_ciphertext(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    key = new_key()
+    size = 24 * 1024 * 1024
+    encrypted = tmp_path / "doc.enc"
+    with encrypted.open("wb") as dst:
+        streaming.encrypt_stream(key, "t", io.BufferedReader(_Zeros(size)), dst)  # type: ignore[arg-type]
+    spooled: list[bytes] = []
+    real_write = streaming.tempfile.SpooledTemporaryFile.write
+
+    def spy(self: Any, data: Any) -> int:
+        spooled.append(bytes(data[:16]))
+        return real_write(self, data)
+
+    monkeypatch.setattr(streaming.tempfile.SpooledTemporaryFile, "write", spy)
+    tracemalloc.start()
+    try:
+        sink = _Sink()
+        with encrypted.open("rb") as src:
+            streaming.decrypt_stream(key, src, sink, spool_memory=1024 * 1024)  # type: ignore[arg-type]
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert sink.count == size
+    assert peak < 6 * 1024 * 1024
+    assert spooled and all(chunk != bytes(16) for chunk in spooled)  # plaintext is all zeros
