@@ -10,6 +10,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -97,3 +99,15 @@ def check_upload(raw: bytes, head: AuditChainHead | None, chain: str) -> tuple[b
         True,
         f"The chain still extends the checkpoint at seq {doc['seq']} (now {report.last_seq}).",
     )
+
+
+def write_checkpoints(out: Path, heads: Iterable[AuditChainHead]) -> list[Path]:
+    """One file per chain: ``<out>/<chain key, '/' and ':' made safe>/<seq>.json``."""
+    written = []
+    for head in heads:
+        folder = out / head.key.replace("/", "__").replace(":", "-")
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{head.seq:012d}.json"
+        path.write_text(json.dumps(checkpoint_for(head), indent=2) + "\n")
+        written.append(path)
+    return written

@@ -138,6 +138,8 @@ def notification_enabled(*, user: Any, vendor: Any, tenant: Any | None) -> bool:
 
 def notification_recipients(*, event: AuditEvent) -> list[str]:
     """Addresses of the opted-in users who are admins of the event's organisation right now."""
+    if event.vendor_public_id is None:
+        return []
     subs = NotificationSubscription.objects.filter(
         vendor_public_id=event.vendor_public_id, tenant_public_id=event.tenant_public_id
     )

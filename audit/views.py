@@ -31,8 +31,8 @@ _FORMATS = {
 }
 
 
-def _org_url_kwargs(scope: AuditScope) -> dict[str, UUID]:
-    return {"org": scope.org.public_id}
+def _back(scope: AuditScope) -> HttpResponse:
+    return redirect(f"audit:{scope.kind}", org=scope.org.public_id)
 
 
 @login_required
@@ -118,7 +118,7 @@ def checkpoint_verify(request: HttpRequest, kind: str, org: UUID) -> HttpRespons
             form.cleaned_data["checkpoint"], scope.head(), scope.chain
         )
     else:
-        ok, result = False, " ".join(e for errors in form.errors.values() for e in errors)
+        ok, result = False, " ".join(str(e) for errors in form.errors.values() for e in errors)
     outcome = "success" if ok else "failure"
     with transaction.atomic():
         record(
@@ -129,7 +129,7 @@ def checkpoint_verify(request: HttpRequest, kind: str, org: UUID) -> HttpRespons
             data={"result": result},
         )
     (messages.success if outcome == "success" else messages.error)(request, result)
-    return redirect(f"audit:{kind}", **_org_url_kwargs(scope))
+    return _back(scope)
 
 
 @login_required
@@ -150,4 +150,4 @@ def notifications(request: HttpRequest, kind: str, org: UUID) -> HttpResponse:
         if enabled
         else "Security e-mails are off.",
     )
-    return redirect(f"audit:{kind}", **_org_url_kwargs(scope))
+    return _back(scope)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from io import StringIO
 from pathlib import Path
 
 import pytest
@@ -29,8 +30,6 @@ def chain(tenant: Tenant) -> AuditChainHead:
 
 
 def _run(*args: str) -> tuple[int, str]:
-    from io import StringIO
-
     out = StringIO()
     try:
         call_command("verify_audit_chain", *args, stdout=out)
@@ -153,3 +152,34 @@ def test_vendor_option_selects_all_chains_of_that_vendor(
     code, out = _run("--vendor", str(tenant.vendor.public_id))
     assert code == 0
     assert "3 chain(s) checked" in out
+
+
+def test_periodic_checkpoints_in_a_directory_anchor_every_chain(
+    chain: AuditChainHead, tenant: Tenant, tmp_path: Path
+) -> None:
+    record(action="vendor.settings_changed", actor=Actor.system(), vendor=tenant.vendor)
+    call_command("audit_checkpoint", "--out", str(tmp_path), stdout=StringIO())
+    record(action="tenant.viewed", actor=Actor.system(), vendor=None, tenant=tenant)
+    call_command("audit_checkpoint", "--out", str(tmp_path), stdout=StringIO())
+    # two chains, two rounds; the unchanged vendor head rewrites the same file
+    assert len(list(tmp_path.rglob("*.json"))) == 3
+    code, out = _run("--from-checkpoint", str(tmp_path))
+    assert code == 0 and "2 chain(s) checked, 0 failed" in out
+    # Someone removes the newest tenant event and rewinds the head to hide it.
+    kept = AuditEvent.objects.get(chain=chain, seq=6)
+    with triggers_disabled():
+        AuditEvent.objects.filter(chain=chain, seq=7).delete()
+    AuditChainHead.objects.filter(pk=chain.pk).update(seq=6, hash=kept.hash)
+    code, out = _run("--from-checkpoint", str(tmp_path))
+    assert code == 1 and "first bad seq=7" in out
+
+
+def test_a_chain_removed_entirely_is_reported_from_its_checkpoint(
+    chain: AuditChainHead, tmp_path: Path
+) -> None:
+    call_command("audit_checkpoint", "--out", str(tmp_path), stdout=StringIO())
+    with triggers_disabled():
+        AuditEvent.objects.filter(chain=chain).delete()
+    AuditChainHead.objects.filter(pk=chain.pk).delete()
+    code, _ = _run("--from-checkpoint", str(tmp_path))
+    assert code == 1

@@ -23,7 +23,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--from-checkpoint",
             type=Path,
-            help="A downloaded checkpoint: prove its chain still extends it.",
+            help="A checkpoint file, or a directory of them: prove each chain still extends them.",
         )
         parser.add_argument(
             "--export", type=Path, help="Verify an exported JSON Lines file instead of the DB."
@@ -36,15 +36,26 @@ class Command(BaseCommand):
         anchors: dict[str, list[Anchor]] = {}
         heads = chains(vendor_public_id=options["vendor"], tenant_public_id=options["tenant"])
         if options["from_checkpoint"]:
-            try:
-                doc = parse_checkpoint(options["from_checkpoint"].read_bytes())
-            except (OSError, CheckpointError) as exc:
-                raise CommandError(str(exc)) from exc
-            anchors[doc["chain"]] = [anchor_of(doc)]
-            heads = [h for h in heads if h.key == doc["chain"]]
-            if not heads:
-                raise CommandError(f"Chain {doc['chain']} of the checkpoint does not exist.")
+            anchors = self._anchors(options["from_checkpoint"])
+            missing = set(anchors) - {h.key for h in heads}
+            if missing:
+                raise CommandError(f"Chains of these checkpoints are gone: {sorted(missing)}")
+            heads = [h for h in heads if h.key in anchors]
         self._report(heads, anchors)
+
+    def _anchors(self, path: Path) -> dict[str, list[Anchor]]:
+        """Every checkpoint in a file or, recursively, in a directory, grouped by chain."""
+        files = sorted(path.rglob("*.json")) if path.is_dir() else [path]
+        anchors: dict[str, list[Anchor]] = {}
+        for file in files:
+            try:
+                doc = parse_checkpoint(file.read_bytes())
+            except (OSError, CheckpointError) as exc:
+                raise CommandError(f"{file}: {exc}") from exc
+            anchors.setdefault(doc["chain"], []).append(anchor_of(doc))
+        if not anchors:
+            raise CommandError(f"No checkpoint found in {path}.")
+        return anchors
 
     def _report(self, heads: list[AuditChainHead], anchors: dict[str, list[Anchor]]) -> None:
         failures = 0
