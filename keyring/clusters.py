@@ -85,7 +85,11 @@ def proxy_cluster_register(
 @transaction.atomic
 def proxy_cluster_revoke(*, cluster: ProxyCluster, actor: Any, statement: object) -> ProxyCluster:
     """A vendor-root-signed revocation: every proxy of the cluster stops serving (fail closed)."""
-    cluster = ProxyCluster.objects.select_for_update().select_related("vendor").get(pk=cluster.pk)
+    cluster = (
+        ProxyCluster.objects.select_for_update(of=("self",))
+        .select_related("vendor")
+        .get(pk=cluster.pk)
+    )
     vendor = cluster.vendor
     _require_vendor_admin(vendor, actor)
     if cluster.status == ClusterStatus.REVOKED:

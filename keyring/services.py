@@ -293,7 +293,11 @@ def statement_store(
 @transaction.atomic
 def tenant_root_approve(*, root: OrgRootKey, actor: Any, statement: object) -> OrgRootKey:
     """A vendor admin's browser signed ``tenant-root`` after comparing fingerprints."""
-    root = OrgRootKey.objects.select_for_update().select_related("tenant__vendor").get(pk=root.pk)
+    root = (
+        OrgRootKey.objects.select_for_update(of=("self",))
+        .select_related("tenant__vendor")
+        .get(pk=root.pk)
+    )
     tenant = root.tenant
     if tenant is None:
         raise KeyringConflictError("Only tenant root keys are approved.")
