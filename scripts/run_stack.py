@@ -1,11 +1,17 @@
 """Run the whole OpenCMK stack on embedded defaults (the README's first command).
 
-Prepares the SQLite database and demo data, then starts the broker on 127.0.0.1:8000 and keeps
-it in the foreground. Ctrl-C stops everything this script started.
+Starts an OpenBao dev server (the demo tenant's KMS, Vault Transit key ``globex``), prepares
+the SQLite database and demo data (``seed_demo`` also seals and signs globex's KMS config and
+writes the demo proxy's environment to ``.local/proxy.env``), then starts the broker on
+127.0.0.1:8000 and a Tenant Security Proxy for the demo cluster on 127.0.0.1:7777 (health on
+:9000). When the proxy is ready it prints the demo logins and an SDK snippet that works when
+pasted. Ctrl-C stops everything this script started.
 """
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import signal
 import subprocess
@@ -18,19 +24,53 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
 BROKER_ADDR = os.environ.get("OPENCMK_BIND", "127.0.0.1:8000")
+BAO_ADDR = os.environ.get("OPENCMK_DEMO_BAO_LISTEN", "127.0.0.1:8200")
+# The dev server's published root token; kms_configs/demo.py seals the same value.
+BAO_TOKEN = "opencmk-demo-root-token"  # noqa: S105 - demo dev server on loopback only
+PROXY_PORT, PROXY_HEALTH_PORT = "7777", "9000"
+TRANSIT_KEY = "globex"
+SNIPPET = "\n".join(
+    [
+        "from tenant_security_client import RequestMetadata, TenantSecurityClient",
+        'tsc = TenantSecurityClient("http://127.0.0.1:{port}", "{api_key}", '
+        "allow_insecure_http=True)"
+        '; meta = RequestMetadata(tenant_id="globex", requesting_id="demo")',
+        'print(tsc.decrypt(tsc.encrypt({{"note": b"hello, globex"}}, meta), meta).fields)',
+    ]
+)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def main() -> int:
+    # Ctrl-C and `kill` both stop the whole stack (also when started from a script, where an
+    # inherited "ignore SIGINT" would otherwise leave the children running).
+    signal.signal(signal.SIGINT, _interrupt)
+    signal.signal(signal.SIGTERM, _interrupt)
     env = _embedded_env()
-    _manage(env, "migrate", "--no-input", "-v", "0")
-    seed = _manage(env, "seed_demo", capture=True)
-
     children: list[subprocess.Popen[bytes]] = []
     try:
+        children.append(_start_openbao(env))
+        _prepare_transit()
+        _manage(env, "migrate", "--no-input", "-v", "0")
+        seed = _manage(env, "seed_demo", capture=True)
         children.append(_start_broker(env))
         _wait_http(f"http://{BROKER_ADDR}/accounts/login/", "broker")
+        proxy_env = _proxy_env(env)
+        children.append(_start_proxy(proxy_env))
+        _wait_http(f"http://127.0.0.1:{PROXY_HEALTH_PORT}/ready", "proxy", timeout=60)
         print(seed, flush=True)
-        print(f"OpenCMK is running: http://{BROKER_ADDR}/  (Ctrl-C stops everything)", flush=True)
+        print(f"OpenCMK is running: http://{BROKER_ADDR}/  (Ctrl-C stops everything)")
+        print(
+            f"Tenant Security Proxy: http://127.0.0.1:{PROXY_PORT}  API key: "
+            f"{proxy_env['TSP_API_KEY']}"
+        )
+        print(
+            "\nEncrypt and decrypt a document for the demo tenant (paste into .venv/bin/python):\n"
+        )
+        print(SNIPPET.format(port=PROXY_PORT, api_key=proxy_env["TSP_API_KEY"]), flush=True)
         return _supervise(children)
     except KeyboardInterrupt:
         return 0
@@ -42,15 +82,60 @@ def _embedded_env() -> dict[str, str]:
     env = dict(os.environ)
     env.setdefault("OPENCMK_ENV", "embedded")
     env.setdefault("OPENCMK_SITE_URL", f"http://{BROKER_ADDR}")
+    env["OPENCMK_DEMO_BAO_ADDR"] = f"http://{BAO_ADDR}"
+    env["OPENCMK_DEMO_BAO_TOKEN"] = BAO_TOKEN
     # Embedded means embedded: ignore a DATABASE_URL / REDIS_URL left in the shell by CI or tests.
     for name in ("DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL"):
         env.pop(name, None)
     return env
 
 
+def _start_openbao(env: dict[str, str]) -> subprocess.Popen[bytes]:
+    bao = Path(PY).with_name("bao")
+    local = ROOT / ".local"
+    local.mkdir(exist_ok=True)
+    clean = {k: v for k, v in env.items() if not k.startswith(("BAO_", "VAULT_"))}
+    clean["HOME"] = str(local)  # the CLI may write a token helper file; keep it out of $HOME
+    log = (local / "openbao.log").open("wb")
+    cmd = [
+        str(bao),
+        "server",
+        "-dev",
+        f"-dev-listen-address={BAO_ADDR}",
+        f"-dev-root-token-id={BAO_TOKEN}",
+        "-dev-no-store-token",
+    ]
+    process = subprocess.Popen(
+        cmd, env=clean, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )
+    _wait_http(f"http://{BAO_ADDR}/v1/sys/health", "OpenBao dev server")
+    return process
+
+
+def _bao(method: str, path: str, body: dict[str, object]) -> None:
+    request = urllib.request.Request(
+        f"http://{BAO_ADDR}/v1/{path}",
+        data=json.dumps(body).encode(),
+        method=method,
+        headers={"X-Vault-Token": BAO_TOKEN, "Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=10):  # noqa: S310
+        return
+
+
+def _prepare_transit() -> None:
+    _bao("POST", "sys/mounts/transit", {"type": "transit"})
+    # Derived: the proxy binds every wrap to the tenant id through the transit context.
+    _bao("POST", f"transit/keys/{TRANSIT_KEY}", {"type": "aes256-gcm96", "derived": True})
+
+
 def _manage(env: dict[str, str], *args: str, capture: bool = False) -> str:
     result = subprocess.run(
-        [PY, "manage.py", *args], cwd=ROOT, env=env, check=True, text=True,
+        [PY, "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        text=True,
         stdout=subprocess.PIPE if capture else None,
     )
     return result.stdout or ""
@@ -58,9 +143,45 @@ def _manage(env: dict[str, str], *args: str, capture: bool = False) -> str:
 
 def _start_broker(env: dict[str, str]) -> subprocess.Popen[bytes]:
     cmd = [
-        PY, "-m", "gunicorn", "broker.wsgi:application", "--bind", BROKER_ADDR,
-        "--workers", "2", "--access-logfile", "-", "--graceful-timeout", "5",
+        PY,
+        "-m",
+        "gunicorn",
+        "broker.wsgi:application",
+        "--bind",
+        BROKER_ADDR,
+        "--workers",
+        "2",
+        "--access-logfile",
+        "-",
+        "--graceful-timeout",
+        "5",
     ]
+    return subprocess.Popen(cmd, cwd=ROOT, env=env, start_new_session=True)
+
+
+def _proxy_env(env: dict[str, str]) -> dict[str, str]:
+    """The demo proxy's environment: what seed_demo wrote (0600), plus where things listen."""
+    path = Path(env.get("OPENCMK_LOCAL_DIR", ROOT / ".local")) / "proxy.env"
+    values = dict(
+        line.split("=", 1)
+        for line in path.read_text().splitlines()
+        if "=" in line and not line.startswith("#")
+    )
+    base = {k: v for k, v in os.environ.items() if not k.startswith("TSP_")}
+    return (
+        base
+        | values
+        | {
+            "TSP_BROKER_URL": f"http://{BROKER_ADDR}",
+            "TSP_BIND": "127.0.0.1",
+            "TSP_PORT": PROXY_PORT,
+            "TSP_HEALTH_PORT": PROXY_HEALTH_PORT,
+        }
+    )
+
+
+def _start_proxy(env: dict[str, str]) -> subprocess.Popen[bytes]:
+    cmd = [PY, "-m", "tenant_security_proxy", "serve"]
     return subprocess.Popen(cmd, cwd=ROOT, env=env, start_new_session=True)
 
 
@@ -80,20 +201,24 @@ def _supervise(children: list[subprocess.Popen[bytes]]) -> int:
         for child in children:
             code = child.poll()
             if code is not None:
-                print(f"A component exited with status {code}; stopping the stack.", file=sys.stderr)
+                print(
+                    f"A component exited with status {code}; stopping the stack.", file=sys.stderr
+                )
                 return code or 1
         time.sleep(0.5)
 
 
 def _stop(children: list[subprocess.Popen[bytes]]) -> None:
-    for child in children:
+    for child in reversed(children):
         if child.poll() is None:
             os.killpg(child.pid, signal.SIGTERM)
     deadline = time.monotonic() + 10
     for child in children:
-        try:
+        with contextlib.suppress(subprocess.TimeoutExpired):
             child.wait(timeout=max(0.1, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
+        # Each child leads its own process group: kill whatever of it is still there
+        # (a worker that outlived its parent, a server stuck in shutdown).
+        with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(child.pid, signal.SIGKILL)
 
 
