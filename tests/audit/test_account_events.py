@@ -192,3 +192,17 @@ def test_a_failed_login_keeps_only_an_hmac_of_the_typed_identifier(
     assert event.actor_id == hmac_identifier("someone@example.com")
     assert event.target_id == "" and event.data == {}
     assert "someone" not in repr(event.__dict__).lower()
+
+
+def test_ending_other_sessions_is_one_event(browser: Client, dave: User, settings: Any) -> None:
+    settings.USERSESSIONS_ADAPTER = "audit.adapters.AuditedUserSessionsAdapter"
+    other = Client(HTTP_USER_AGENT="Other/1")
+    _login(other)
+    _login(browser)
+    mark = AuditEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
+    response = browser.post("/accounts/sessions/")
+    assert response.status_code == 302
+    events = list(AuditEvent.objects.filter(id__gt=mark))
+    assert [(e.action, e.data) for e in events] == [("user.sessions_ended", {"count": 1})]
+    assert events[0].user_agent == UA
+    assert other.get("/")["Location"].startswith("/accounts/login/")  # logged out there
