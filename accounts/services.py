@@ -135,7 +135,8 @@ def invitation_get_by_token(*, token: str) -> Invitation | None:
 def invitation_accept(*, token: str, user: User) -> Invitation:
     """Make ``user`` a member; only a verified owner of the invited address may accept."""
     invitation = (
-        Invitation.objects.select_for_update()
+        # Lock only the invitation row: PostgreSQL cannot lock the nullable side of a join.
+        Invitation.objects.select_for_update(of=("self",))
         .select_related("vendor", "tenant")
         .filter(token_hash=tokens.token_hash(token))
         .first()

@@ -123,10 +123,9 @@ else:
 
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", REDIS_URL or "memory://")
 CELERY_RESULT_BACKEND = None
-# Without a broker, tasks run in the calling process (embedded defaults). Tests run them eagerly
-# even with REDIS_URL set; the one test that needs a real worker switches eager mode off itself.
+# Without a broker, tasks run in the calling process (embedded defaults).
 _TESTING = env_bool("OPENCMK_TESTING", default=False)
-CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", default=not REDIS_URL or _TESTING)
+CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", default=not REDIS_URL)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True

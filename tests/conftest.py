@@ -24,6 +24,21 @@ from tests.broker.factories import (
 )
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _celery_runs_tasks_eagerly() -> Any:
+    """Tasks run in-process even when REDIS_URL is set (CI): mail lands in ``mail.outbox``.
+
+    Settings are loaded before any conftest runs, so this is set on the Celery app itself;
+    ``tests/accounts/test_celery_worker.py`` turns it off for its real worker.
+    """
+    from broker.celery import app
+
+    saved = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = saved
+
+
 @pytest.fixture(autouse=True)
 def _broker_test_defaults(request: pytest.FixtureRequest) -> Any:
     """Fast password hashing and an empty cache for every test that touches the database."""

@@ -6,7 +6,6 @@ import os
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -25,10 +24,9 @@ REDIS_URL = "redis://127.0.0.1:6379/13"
 
 @pytest.fixture
 def celery_worker(tmp_path: Path) -> Iterator[tuple[str, Path]]:
-    queue = f"test-{uuid.uuid4().hex[:8]}"
     mail_dir = tmp_path / "mail"
     mail_dir.mkdir()
-    redis.Redis.from_url(REDIS_URL).ping()
+    redis.Redis.from_url(REDIS_URL).flushdb()  # db 13 belongs to this test alone
     env = {
         **os.environ,
         "REDIS_URL": REDIS_URL,
@@ -49,8 +47,6 @@ def celery_worker(tmp_path: Path) -> Iterator[tuple[str, Path]]:
             "--concurrency=1",
             "--without-mingle",
             "--without-gossip",
-            "-Q",
-            queue,
             "--loglevel=INFO",
         ],
         cwd=settings.BASE_DIR,
@@ -58,18 +54,29 @@ def celery_worker(tmp_path: Path) -> Iterator[tuple[str, Path]]:
         stdout=log,
         stderr=subprocess.STDOUT,
     )
-    saved = {
-        k: celery_app.conf[k] for k in ("task_always_eager", "broker_url", "task_default_queue")
-    }
-    celery_app.conf.update(task_always_eager=False, broker_url=REDIS_URL, task_default_queue=queue)
+    saved = {k: celery_app.conf[k] for k in ("task_always_eager", "broker_url")}
+    _forget_connections()
+    celery_app.conf.update(task_always_eager=False, broker_url=REDIS_URL)
     try:
-        yield queue, mail_dir
+        yield mail_dir
     finally:
         celery_app.conf.update(saved)
-        celery_app.pool.force_close_all()
+        _forget_connections()
         worker.terminate()
-        worker.wait(timeout=20)
+        try:
+            worker.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            worker.kill()  # a leftover worker would steal the next run's messages
+            worker.wait(timeout=5)
         log.close()
+
+
+def _forget_connections() -> None:
+    # The app caches its broker connection pools; drop them so the new broker_url is used.
+    if celery_app._pool is not None:
+        celery_app._pool.force_close_all()
+    celery_app._pool = None
+    celery_app.amqp._producer_pool = None
 
 
 @pytest.mark.slow
@@ -77,7 +84,7 @@ def celery_worker(tmp_path: Path) -> Iterator[tuple[str, Path]]:
 def test_invitation_email_is_delivered_by_a_real_worker(
     celery_worker: Any, acme: Any, tmp_path: Path
 ) -> None:
-    _, mail_dir = celery_worker
+    mail_dir = celery_worker
 
     services.invitation_create(
         actor=Actor.system(),
