@@ -291,3 +291,11 @@ def test_crypto_pages_forbid_eval_and_injected_scripts(sessions: Any, alice: Any
     assert outcome["eval"] == "EvalError"
     assert outcome["injected"] is False
     assert outcome["html"] == "TypeError"  # Trusted Types: no HTML sinks on crypto pages
+
+    # Integrity-Policy (H-05): a same-origin module without integrity metadata is refused,
+    # while a module the import map lists with its sha384 loads.
+    load = """async (url) => {
+        try { await import(url); return "loaded"; } catch (e) { return "blocked"; }
+    }"""
+    assert page.evaluate(load, "/static/js/crypto/errors.mjs") == "blocked"
+    assert page.evaluate(load, "/static/js/pages/keyring/common.mjs") == "loaded"
