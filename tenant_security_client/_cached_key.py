@@ -12,14 +12,17 @@ verifies each document's own header.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from types import TracebackType
 
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
 from . import _core as core
 from . import _format as fmt
 from ._buffer import Buffer
-from ._exceptions import CachedKeyError, DecryptionError
+from ._exceptions import AlreadyEncryptedError, CachedKeyError, DecryptionError
 from ._metadata import RequestMetadata
 from ._models import DocumentFields, EncryptedDocument, PlaintextDocument
 
@@ -30,11 +33,13 @@ DEFAULT_MAX_USES = 1_000_000
 # NIST SP 800-38D §8.3 allows 2**32 random-IV encryptions under one key; uses count documents,
 # so 2**24 documents leaves room for 256 fields each.
 _HARD_MAX_USES = 2**24
+_SMALL = 64 * 1024
+_LEAD = b"\x03IRON"
 
 
 class _CachedKeyBase:
     __slots__ = (
-        "_deadline", "_edek", "_key", "_max_uses", "_meta",
+        "_aes", "_deadline", "_edek", "_key", "_max_uses", "_meta",
         "_prefix", "_uses", "_verified", "wraps",
     )  # fmt: skip
 
@@ -54,6 +59,7 @@ class _CachedKeyBase:
             key.wipe()
             raise CachedKeyError("max_uses must be between 1 and 2**24")
         self._key: fmt.DataKey | None = key
+        self._aes: AESGCM | None = key.aes
         self._edek = edek
         self._meta = meta
         self._deadline = time.monotonic() + max_age
@@ -79,24 +85,30 @@ class _CachedKeyBase:
         """True once the key was closed (and wiped)."""
         return self._key is None
 
-    def _take(self) -> fmt.DataKey:
-        key = self._key
-        if key is None:
+    def _take(self) -> AESGCM:
+        aes = self._aes
+        if aes is None:
             raise CachedKeyError("the cached key is closed")
         if time.monotonic() > self._deadline:
             raise CachedKeyError("the cached key has expired")
         if self._uses >= self._max_uses:
             raise CachedKeyError("the cached key has reached its use limit")
         self._uses += 1
-        return key
+        return aes
 
     def encrypt(self, document: DocumentFields) -> EncryptedDocument:
         """Encrypt a document locally under the cached key (refuses already encrypted fields)."""
-        aes, prefix = self._take().aes, self._prefix
+        aes, prefix = self._take(), self._prefix
         self.wraps += 1
         fields: dict[str, bytes | bytearray] = {}
         for name, value in document.items():
-            fields[name] = fmt.encrypt_field(aes, prefix, value)
+            if len(value) < _SMALL:  # the common case, inlined: this loop is the hot path
+                if value[:5] == _LEAD and len(value) >= 7:
+                    raise AlreadyEncryptedError("refusing to encrypt an already encrypted value")
+                iv = os.urandom(fmt.IV_LEN)
+                fields[name] = prefix + iv + aes.encrypt(iv, value, None)
+            else:
+                fields[name] = fmt.encrypt_field(aes, prefix, value)
         return EncryptedDocument(fields, self._edek)
 
     def decrypt(self, document: EncryptedDocument) -> PlaintextDocument:
@@ -104,7 +116,7 @@ class _CachedKeyBase:
         if document.edek != self._edek:
             # IronCore's CachedKey reports this as a decryption failure (902) as well.
             raise DecryptionError("the document was not encrypted with this cached key")
-        aes, prefix = self._take().aes, self._prefix
+        aes, prefix = self._take(), self._prefix
         fields = {}
         for name, value in document.fields.items():
             plaintext = fmt.open_with_prefix(aes, prefix, value)
@@ -119,17 +131,16 @@ class _CachedKeyBase:
 
     def encrypt_into(self, plaintext: Buffer, out: bytearray | memoryview) -> int:
         """Encrypt one field into a caller-owned buffer (reuse it across large documents)."""
-        key = self._take()
+        aes = self._take()
         self.wraps += 1
-        return fmt.encrypt_field_into(key.aes, self._prefix, plaintext, memoryview(out))
+        return fmt.encrypt_field_into(aes, self._prefix, plaintext, memoryview(out))
 
     def decrypt_into(self, ciphertext: Buffer, out: bytearray | memoryview) -> int:
         """Decrypt one field into a caller-owned buffer of exactly the plaintext length."""
-        key = self._take()
-        return fmt.decrypt_field_into(key.aes, ciphertext, out, self._verified)
+        return fmt.decrypt_field_into(self._take(), ciphertext, out, self._verified)
 
     def _close_local(self) -> core.Call | None:
-        key, self._key = self._key, None
+        key, self._key, self._aes = self._key, None, None
         if key is None:
             return None
         key.wipe()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 
 import pytest
@@ -164,3 +165,24 @@ def test_round_trips_hold_up_to_one_mebibyte(size: int, pattern: bytes) -> None:
     field = fmt.encrypt_field(KEY.aes, PREFIX, plaintext)
     assert len(field) == len(PREFIX) + 12 + size + 16
     assert fmt.decrypt_field(KEY.aes, field) == plaintext
+
+
+@CI
+@given(st.binary(max_size=400))
+def test_the_parser_raises_only_the_declared_error_on_arbitrary_bytes(data: bytes) -> None:
+    """C-07 in CI form (atheris runs nightly-style fuzzing; this is hypothesis over the parser)."""
+    for candidate in (data, b"\x03IRON" + data):
+        with pytest.raises(DecryptionError):
+            fmt.decrypt_field(KEY.aes, candidate)
+        with contextlib.suppress(DecryptionError):
+            fmt.parse_field(candidate)
+
+
+@CI
+@given(st.binary(max_size=120), st.integers(0, 0xFFFF))
+def test_arbitrary_headers_behind_a_valid_lead_never_escape_the_opaque_error(
+    header: bytes, claimed_len: int
+) -> None:
+    field = b"\x03IRON" + claimed_len.to_bytes(2, "big") + header + bytes(40)
+    with pytest.raises(DecryptionError):
+        fmt.decrypt_field(KEY.aes, field)
