@@ -157,6 +157,8 @@ class _CachedKeyBase:
 class CachedKey(_CachedKeyBase):
     """A document key held locally for a bounded time and number of uses; close it when done.
 
+    Not thread-safe (its use counter is plain Python state): use one per thread or task.
+
     Use as a context manager::
 
         with client.create_cached_key(meta) as key:

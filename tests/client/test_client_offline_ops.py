@@ -344,3 +344,20 @@ def test_streaming_decrypt_uses_constant_memory_and_spools_only_ciphertext(
     assert sink.count == size
     assert peak < 6 * 1024 * 1024
     assert spooled and all(chunk != bytes(16) for chunk in spooled)  # plaintext is all zeros
+
+
+def test_only_key_requests_are_marked_safe_to_retry() -> None:
+    assert core.wrap_call(META).retry_safe
+    assert core.unwrap_call(META, "E").retry_safe
+    assert core.batch_unwrap_call(META, {"a": "E"}).retry_safe
+    assert core.rekey_call(META, "E", "other").retry_safe
+    assert core.derive_call(META, {"s": ["d"]}).retry_safe
+    assert not core.event_call(META, "USER_LOGIN", 1).retry_safe
+    assert not core.report_call(META, "E", 1, 0).retry_safe
+
+
+def test_a_field_moved_into_another_document_fails_to_decrypt() -> None:
+    a, b = new_key(), new_key()
+    field_of_a = ops.encrypt_fields(a, "tenant-a", {"f": b"belongs to a"})["f"]
+    with pytest.raises(DecryptionError):
+        ops.decrypt_fields(b, {"f": field_of_a})
