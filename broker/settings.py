@@ -63,6 +63,8 @@ INSTALLED_APPS = [
     "tenants",
     "keyring",
     "kms_configs",
+    "apikeys",
+    "drf_spectacular_sidecar",  # Swagger UI served by the broker itself, no CDN
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,27 @@
+"""Reads about API keys, scoped to the organisation first."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from django.db.models import QuerySet
+from django.http import Http404
+
+from apikeys.models import ApiKey
+from tenants.models import Tenant
+from vendors.models import Vendor
+
+
+def api_key_list(*, vendor: Vendor, tenant: Tenant | None = None) -> QuerySet[ApiKey]:
+    return (
+        vendor.api_keys.filter(tenant=tenant)
+        .select_related("created_by")
+        .order_by("revoked_at", "-created_at")
+    )
+
+
+def api_key_get(*, vendor: Vendor, tenant: Tenant | None, public_id: UUID) -> ApiKey:
+    key = vendor.api_keys.filter(tenant=tenant, public_id=public_id).first()
+    if key is None:
+        raise Http404("No such API key.")
+    return key

@@ -1,0 +1,103 @@
+"""Audit events over REST: a vendor's visible events, and a tenant's chain for a SIEM to pull.
+
+The tenant endpoint is ``?after=<seq>&limit=``, oldest first: a SIEM stores the last ``seq``
+it saw and asks for what came after, so nothing is missed or read twice. Each event carries
+``prev_hash`` and ``hash``, so the puller can verify the chain itself (docs/audit.md).
+"""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from apikeys.api_base import BaseApi
+from apikeys.models import KeyKind, Scope
+from audit.selectors import AuditFilters, tenant_events, vendor_events, vendor_page
+
+MAX_LIMIT = 500
+
+
+class AuditEventOut(serializers.Serializer):
+    event_id = serializers.UUIDField()
+    seq = serializers.IntegerField()
+    time = serializers.DateTimeField()
+    action = serializers.CharField()
+    actor_kind = serializers.CharField()
+    actor_id = serializers.CharField()
+    actor_label = serializers.CharField()
+    tenant = serializers.UUIDField(source="tenant_public_id", allow_null=True)
+    tenant_id = serializers.CharField(source="tenant_ref")
+    target_type = serializers.CharField()
+    target_id = serializers.CharField()
+    outcome = serializers.CharField()
+    ip = serializers.CharField()
+    user_agent = serializers.CharField()
+    request_id = serializers.CharField()
+    data = serializers.JSONField()
+    prev_hash = serializers.CharField()
+    hash = serializers.CharField()
+
+
+class VendorEventsQuery(serializers.Serializer):
+    cursor = serializers.CharField(required=False, allow_null=True, default=None, max_length=200)
+    limit = serializers.IntegerField(required=False, default=100, min_value=1, max_value=MAX_LIMIT)
+
+
+class VendorEventsOut(serializers.Serializer):
+    events = AuditEventOut(many=True)
+    next_cursor = serializers.CharField(allow_null=True)
+
+
+class TenantEventsQuery(serializers.Serializer):
+    after = serializers.IntegerField(required=False, default=0, min_value=0)
+    limit = serializers.IntegerField(required=False, default=100, min_value=1, max_value=MAX_LIMIT)
+
+
+class TenantEventsOut(serializers.Serializer):
+    events = AuditEventOut(many=True)
+    next_after = serializers.IntegerField(help_text="Pass as ``after`` to get the next events.")
+    has_more = serializers.BooleanField()
+
+
+class VendorAuditEventsApi(BaseApi):
+    """Newest first; follow ``next_cursor`` until it is null."""
+
+    key_kind = KeyKind.VENDOR
+    required_scope = Scope.AUDIT_READ
+
+    @extend_schema(
+        operation_id="vendor_audit_events",
+        parameters=[VendorEventsQuery],
+        responses=VendorEventsOut,
+    )
+    def get(self, request: Request) -> Response:
+        query = VendorEventsQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        q = query.validated_data
+        events = vendor_events(vendor=self.key.vendor, filters=AuditFilters())
+        page = vendor_page(events=events, cursor=q["cursor"], size=q["limit"])
+        return Response(
+            VendorEventsOut({"events": page.events, "next_cursor": page.next_cursor}).data
+        )
+
+
+class TenantAuditEventsApi(BaseApi):
+    key_kind = KeyKind.TENANT
+    required_scope = Scope.AUDIT_READ
+
+    @extend_schema(
+        operation_id="tenant_audit_events",
+        parameters=[TenantEventsQuery],
+        responses=TenantEventsOut,
+    )
+    def get(self, request: Request) -> Response:
+        query = TenantEventsQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        after, limit = query.validated_data["after"], query.validated_data["limit"]
+        events = tenant_events(tenant=self.key.tenant, filters=AuditFilters())
+        rows = list(events.filter(seq__gt=after).order_by("seq")[: limit + 1])
+        more, rows = len(rows) > limit, rows[:limit]
+        body = {"events": rows, "next_after": rows[-1].seq if rows else after, "has_more": more}
+        return Response(TenantEventsOut(body).data)
