@@ -14,7 +14,7 @@ from . import _core as core
 from . import _deterministic as det
 from . import _format as fmt
 from . import _streaming as streaming
-from ._exceptions import AlreadyEncryptedError, TenantSecurityError
+from ._exceptions import AlreadyEncryptedError, ProxyError, TenantSecurityError
 from ._metadata import RequestMetadata
 from ._models import (
     BatchResult,
@@ -111,7 +111,15 @@ def encrypt_batch(
             result.failures[doc_id] = exc
         finally:
             key.wipe()
+    _note_missing(result, wanted)
     return result
+
+
+def _note_missing(result: BatchResult[Any], wanted: Any) -> None:
+    # A proxy that answers for fewer documents than asked must not make documents vanish.
+    for doc_id in wanted:
+        if doc_id not in result.successes and doc_id not in result.failures:
+            result.failures[doc_id] = ProxyError("the proxy returned no key for this document")
 
 
 def decrypt_batch(
@@ -136,6 +144,7 @@ def decrypt_batch(
             result.failures[doc_id] = exc
         finally:
             key.wipe()
+    _note_missing(result, documents)
     return result
 
 

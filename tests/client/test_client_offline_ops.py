@@ -361,3 +361,10 @@ def test_a_field_moved_into_another_document_fails_to_decrypt() -> None:
     field_of_a = ops.encrypt_fields(a, "tenant-a", {"f": b"belongs to a"})["f"]
     with pytest.raises(DecryptionError):
         ops.decrypt_fields(b, {"f": field_of_a})
+
+
+def test_documents_the_proxy_did_not_answer_for_are_reported_as_failures() -> None:
+    answer = {"keys": {"a": {"dek": b64(os.urandom(32)), "edek": "E"}}, "failures": {}}
+    result, _ = drive(ops.encrypt_batch(META, {"a": {"f": b"1"}, "b": {"f": b"2"}}), answer)
+    assert set(result.successes) == {"a"}
+    assert result.failures["b"].code == 100
