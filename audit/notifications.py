@@ -46,6 +46,13 @@ def is_security_relevant(action: str) -> bool:
 def schedule_notification(event: Any) -> None:
     if event.vendor_public_id is None or not is_security_relevant(event.action):
         return
+    from audit.models import NotificationSubscription
+
+    # Skip the task entirely when nobody in this organisation opted in (the common case).
+    if not NotificationSubscription.objects.filter(
+        vendor_public_id=event.vendor_public_id, tenant_public_id=event.tenant_public_id
+    ).exists():
+        return
     event_pk = event.pk
 
     def _send() -> None:
