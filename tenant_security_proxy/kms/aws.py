@@ -128,6 +128,9 @@ class Provider:
     def __repr__(self) -> str:
         return f"AwsKmsProvider(key={self._key_id!r}, region={self._region!r})"
 
+    def prepare(self) -> None:
+        self._kms()
+
     def wrap(self, dek: bytes) -> bytes:
         answer = self._kms().encrypt(
             KeyId=self._key_id, Plaintext=dek, EncryptionContext=self._context

@@ -166,6 +166,11 @@ class Provider:
     def __repr__(self) -> str:
         return f"AzureKeyVaultProvider(vault={self.endpoint!r}, key={self._key_name!r})"
 
+    def prepare(self) -> None:
+        import azure.keyvault.keys.crypto  # noqa: F401 - import cost belongs to warm-up
+
+        self._clients()
+
     def wrap(self, dek: bytes) -> bytes:
         from azure.keyvault.keys.crypto import KeyWrapAlgorithm
 

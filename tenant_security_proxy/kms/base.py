@@ -12,12 +12,17 @@ class KmsProvider(Protocol):
     """A synchronous KMS adapter; `KmsClient` runs it in a bounded thread pool.
 
     `wrap`/`unwrap` raise `KmsError` (already classified) or any SDK exception, which the
-    client passes to `classify`. Implementations build their SDK client once (lazily, on the
-    first call, so that loading thousands of tenant configs stays cheap) and reuse it.
+    client passes to `classify`. Implementations build their SDK client once, in `prepare`
+    (which KmsClient runs before the first call, outside the call's deadline, so that loading
+    thousands of tenant configs stays cheap and SDK warm-up never looks like a KMS timeout).
     """
 
     provider: str
     endpoint: str  # where calls go: one circuit breaker per (tenant, endpoint)
+
+    def prepare(self) -> None:
+        """Builds the SDK client (imports, models, key parsing); no network I/O. Idempotent."""
+        ...
 
     def wrap(self, dek: bytes) -> bytes: ...
 

@@ -65,7 +65,7 @@ class KmsError(ProxyError):
 
 def operation_failed(operation: str, detail: str) -> KmsError:
     """204 for a wrap, 205 for an unwrap: the KMS answered but refused or returned bad data."""
-    code = KMS_WRAP_FAILED if operation == "wrap" else KMS_UNWRAP_FAILED
+    code = KMS_UNWRAP_FAILED if operation == "unwrap" else KMS_WRAP_FAILED
     return KmsError(code, f"{operation} failed: {detail}")
 
 

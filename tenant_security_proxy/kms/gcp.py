@@ -105,6 +105,9 @@ class Provider:
     def __repr__(self) -> str:
         return f"GcpKmsProvider(key={self._key_name!r})"
 
+    def prepare(self) -> None:
+        self._kms()
+
     def wrap(self, dek: bytes) -> bytes:
         from google.cloud import kms
 

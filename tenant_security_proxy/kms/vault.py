@@ -97,6 +97,9 @@ class Provider:
         return f"VaultTransitProvider(endpoint={self.endpoint!r}, key={self._key!r})"
 
     # -- operations ------------------------------------------------------------------------
+    def prepare(self) -> None:
+        self._http()
+
     def wrap(self, dek: bytes) -> bytes:
         self._ensure_derived_key()
         body = {"plaintext": base64.b64encode(dek).decode(), "context": self._context}
