@@ -1,42 +1,54 @@
-"""Permission rows for every keyring URL (STYLE.md: adding a URL without a row fails a test).
+"""Permission rows for every keyring URL (pages and the JSON endpoints their modules post to).
 
-``need`` is what the chokepoint requires: ``user`` (any logged-in user, own data only),
-``view`` (a member of the organisation) or ``admin`` (an admin of it). ``org`` says which kind
-of organisation the URL's ``public_id`` names. POST rows are JSON endpoints; an admin posting
-``{}`` gets 400 (past the chokepoint, rejected by validation).
+Organisation URLs name the organisation as ``public_id``. JSON endpoints get an empty object
+from the matrix: an admin passes the chokepoint and is refused by validation with 400.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from typing import Any
+
+from tests.permissions.matrix import TENANT, USER, VENDOR, Row, World
+
+_ROOT_ID = "00000000-0000-4000-8000-000000000001"
+_CLUSTER_ID = "00000000-0000-4000-8000-000000000002"
 
 
-@dataclass(frozen=True)
-class Row:
-    name: str
-    method: str
-    org: str | None
-    need: str
-    extra: dict[str, str] = field(default_factory=dict)
+def _vendor(**extra: str) -> Any:
+    return lambda w: {"public_id": w.vendor.public_id, **extra}
 
 
-_ROOT = {"root_id": "00000000-0000-4000-8000-000000000001"}
-_CLUSTER = {"cluster_id": "00000000-0000-4000-8000-000000000002"}
+def _tenant(w: World) -> dict[str, Any]:
+    return {"public_id": w.tenant.public_id}
+
+
+def _api(name: str, org: str, kwargs: Any = lambda w: {}) -> Row:
+    return Row(
+        name,
+        org=org,
+        kwargs=kwargs,
+        method="POST",
+        viewer=False,
+        json=True,
+        data=lambda w: {},
+        ok=400,
+    )
+
 
 ROWS = [
-    Row("keyring:user_key", "GET", None, "user"),
-    Row("keyring:api_user_key_create", "POST", None, "user"),
-    Row("keyring:api_user_key_passphrase", "POST", None, "user"),
-    Row("keyring:api_user_key_delete", "POST", None, "user"),
-    Row("keyring:vendor_keys", "GET", "vendor", "view"),
-    Row("keyring:clusters", "GET", "vendor", "view"),
-    Row("keyring:approvals", "GET", "vendor", "admin"),
-    Row("keyring:api_vendor_root", "POST", "vendor", "admin"),
-    Row("keyring:api_vendor_share", "POST", "vendor", "admin"),
-    Row("keyring:api_tenant_root_approve", "POST", "vendor", "admin", _ROOT),
-    Row("keyring:api_cluster_register", "POST", "vendor", "admin"),
-    Row("keyring:api_cluster_revoke", "POST", "vendor", "admin", _CLUSTER),
-    Row("keyring:tenant_keys", "GET", "tenant", "view"),
-    Row("keyring:api_tenant_root", "POST", "tenant", "admin"),
-    Row("keyring:api_tenant_share", "POST", "tenant", "admin"),
+    Row("keyring:user_key", org=USER),
+    _api("keyring:api_user_key_create", USER),
+    _api("keyring:api_user_key_passphrase", USER),
+    _api("keyring:api_user_key_delete", USER),
+    Row("keyring:vendor_keys", org=VENDOR, kwargs=_vendor()),
+    Row("keyring:clusters", org=VENDOR, kwargs=_vendor()),
+    Row("keyring:approvals", org=VENDOR, kwargs=_vendor(), viewer=False),
+    _api("keyring:api_vendor_root", VENDOR, _vendor()),
+    _api("keyring:api_vendor_share", VENDOR, _vendor()),
+    _api("keyring:api_tenant_root_approve", VENDOR, _vendor(root_id=_ROOT_ID)),
+    _api("keyring:api_cluster_register", VENDOR, _vendor()),
+    _api("keyring:api_cluster_revoke", VENDOR, _vendor(cluster_id=_CLUSTER_ID)),
+    Row("keyring:tenant_keys", org=TENANT, kwargs=_tenant),
+    _api("keyring:api_tenant_root", TENANT, _tenant),
+    _api("keyring:api_tenant_share", TENANT, _tenant),
 ]
