@@ -21,6 +21,14 @@ def _bundle(world, tenant_id, version=1, **kw):
     return world.bundle(tenant_id, version, [KmsSpec(local_config())], **kw)
 
 
+def _digest_mismatch(world):
+    bundle = _bundle(world, "acme", 2)
+    config_id = bundle["sealed_configs"][0]["config_id"]
+    other = world.bundle("acme", 2, [KmsSpec(local_config(), config_id=config_id)])
+    bundle["sealed_configs"] = other["sealed_configs"]  # a different blob than the policy pins
+    return bundle
+
+
 def test_cold_start_without_broker_is_not_ready_and_refuses_requests(harness):
     harness.broker.unreachable = True
     runtime = harness.runtime()
@@ -88,8 +96,10 @@ def test_incremental_poll_applies_a_new_policy_and_answers_304_when_nothing_chan
         (lambda w: _bundle(w, "acme", 2, clusters=["elsewhere"]), "cluster_not_allowed"),
         (lambda w: _bundle(w, "acme", 2, seal_tenant_id="globex"), "seal_error"),
         (lambda w: _bundle(w, "acme", 0), "policy_rollback"),
+        (lambda w: _bundle(w, "acme", 2, policy_tenant_id="globex"), "tenant_mismatch"),
+        (lambda w: _digest_mismatch(w), "digest_mismatch"),
     ],
-    ids=["forged", "wrong-cluster", "swapped-config", "rolled-back"],
+    ids=["forged", "wrong-cluster", "swapped-config", "rolled-back", "swapped-tenant", "digest"],
 )
 def test_a_rejected_bundle_keeps_the_previous_good_state_and_emits_an_event(harness, forge, reason):
     harness.broker.put_bundle(_bundle(harness.world, "acme", 1))
