@@ -53,7 +53,7 @@ class BrokerClient:
         cluster_id: str,
         signing_key: nacl.signing.SigningKey,
         ca_file: str | None = None,
-        timeout_s: float = 10.0,
+        timeout_s: float = 30.0,  # a snapshot page of 500 tenants is a few MB
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.cluster_id = cluster_id
