@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import hashlib
+import http.client
 import json
 import os
 import ssl
@@ -92,7 +93,7 @@ class BrokerClient:
                 return BrokerResponse(resp.status, dict(resp.headers.items()), resp.read())
         except urllib.error.HTTPError as exc:
             return BrokerResponse(exc.code, dict(exc.headers.items()), exc.read())
-        except (urllib.error.URLError, OSError, TimeoutError) as exc:
+        except (urllib.error.URLError, OSError, TimeoutError, http.client.HTTPException) as exc:
             raise BrokerUnavailableError(f"broker unreachable: {type(exc).__name__}") from None
 
     async def request(

@@ -218,10 +218,14 @@ class Syncer:
                 await self.loader.retry_failed_canaries()
                 SYNCS.labels("ok").inc()
                 failures, stale_reported = 0, False
-            except (BrokerUnavailableError, SyncError, ValueError) as exc:
+            except Exception as exc:
                 SYNCS.labels("error").inc()
                 failures += 1
-                log.warning("sync failed", extra={"error": str(exc)[:200]})
+                expected = isinstance(exc, BrokerUnavailableError | SyncError | ValueError)
+                log.warning(
+                    "sync failed" if expected else "sync failed unexpectedly",
+                    extra={"error": f"{type(exc).__name__}: {str(exc)[:200]}"},
+                )
                 if self.state.loaded and self.state.is_stale() and not stale_reported:
                     stale_reported = True
                     for tenant_id in self.state.tenants:

@@ -241,7 +241,9 @@ class Provider:
             raise operation_failed("wrap", "Key Vault returned a key without a version")
         crypto = CryptographyClient(key, credential, **self._transport)
         with self._lock:
-            self._current = (now, version, crypto)
+            previous, self._current = self._current, (now, version, crypto)
+        if previous is not None:
+            previous[2].close()  # wraps locally with the public key: no request in flight
         return version, crypto
 
     def _for_version(self, version: str) -> Any:

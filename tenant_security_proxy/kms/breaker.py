@@ -78,6 +78,13 @@ class CircuitBreaker:
         with self._lock:
             self._in_flight -= 1
 
+    def release(self) -> None:
+        """A call ended without news about the KMS (cancelled, refused by the bulkhead): it
+        neither counts nor closes; a half-open probe slot is handed to the next caller."""
+        with self._lock:
+            if self._state == HALF_OPEN:
+                self._probe_in_flight = False
+
     def record(self, *, failure: bool) -> None:
         with self._lock:
             now = self._clock()

@@ -53,11 +53,15 @@ class KmsError(ProxyError):
         *,
         retryable: bool = False,
         counts_for_breaker: bool | None = None,
+        from_kms: bool = True,
     ) -> None:
         if not KMS_WRAP_FAILED <= code <= KMS_ACCOUNT_ISSUE:
             raise ValueError(f"KmsError code must be 204..210, not {code}")
         super().__init__(code, message)
         self.retryable = retryable
+        # False when the proxy refused the call itself (breaker open, bulkhead full): such an
+        # error says nothing about the KMS's health either way.
+        self.from_kms = from_kms
         self.counts_for_breaker = (
             code in _BREAKER_CODES if counts_for_breaker is None else counts_for_breaker
         )

@@ -136,6 +136,7 @@ class KmsClient:
                 "KMS circuit breaker is open for this tenant after repeated failures; "
                 "failing fast until the next probe",
                 counts_for_breaker=False,
+                from_kms=False,
             )
         started = self._clock()
         outcome = "ok"
@@ -143,11 +144,14 @@ class KmsClient:
             result = await self._attempts(operation, fn, arg, started)
         except KmsError as exc:
             outcome = str(exc.code)
-            self._breaker.record(failure=exc.counts_for_breaker)
+            if exc.from_kms:
+                self._breaker.record(failure=exc.counts_for_breaker)
+            else:
+                self._breaker.release()
             raise
         except BaseException:
             outcome = "cancelled"
-            self._breaker.record(failure=False)  # frees a half-open probe slot
+            self._breaker.release()
             raise
         else:
             self._breaker.record(failure=False)
@@ -179,6 +183,7 @@ class KmsClient:
                 KMS_THROTTLED,
                 "too many concurrent KMS calls for this tenant; the KMS is answering too slowly",
                 counts_for_breaker=False,
+                from_kms=False,
             )
         metrics.ATTEMPTS.labels(self.provider.provider, operation).inc()
         # The slot is freed when the *thread* finishes (not when we stop waiting), so calls

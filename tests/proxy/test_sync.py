@@ -316,3 +316,31 @@ def test_a_policy_change_during_a_running_canary_keeps_its_verdict(harness):
     assert runtime.state.tenants["acme"].version == 2
     assert config.canary == "ok"
     assert len(harness.kms.built) == 1  # the KMS client was reused, not rebuilt
+
+
+def test_the_sync_loop_survives_an_unexpected_error(harness):
+    harness.broker.put_bundle(_bundle(harness.world, "acme"))
+    runtime = harness.runtime(TSP_SYNC_INTERVAL="50ms")
+    real = runtime.syncer.sync_once
+    calls = []
+
+    async def flaky():
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError("a bug, not a broker outage")
+        await real()
+
+    runtime.syncer.sync_once = flaky
+
+    async def go():
+        stop = asyncio.Event()
+        task = asyncio.create_task(runtime.syncer.run(stop))
+        for _ in range(100):
+            if runtime.state.loaded:
+                break
+            await asyncio.sleep(0.05)
+        stop.set()
+        await task
+
+    run(go())
+    assert runtime.state.loaded and len(calls) >= 2
