@@ -231,8 +231,11 @@ class Syncer:
                     for tenant_id in self.state.tenants:
                         self.loader.sink.emit(tenant_id, proxy_event("CONFIG_STALE", tenant_id))
             if time.monotonic() - self._last_heartbeat >= self.heartbeat_interval_s:
-                with contextlib.suppress(BrokerUnavailableError):
+                try:
                     await self.send_heartbeat()
+                except Exception as exc:
+                    self._last_heartbeat = time.monotonic()
+                    log.warning("heartbeat failed", extra={"error": type(exc).__name__})
             await _sleep_or_stop(stop, self._delay(failures))
 
     def _delay(self, failures: int) -> float:
