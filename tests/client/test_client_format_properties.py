@@ -21,7 +21,9 @@ pytestmark = pytest.mark.filterwarnings("ignore:Do not use the `random` module i
 
 KEY = new_key()
 PREFIX = fmt.build_prefix(KEY.aes, "tenant-\u03b1")
-CI = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# ~200 examples in CI; nightly runs set TSC_HYPOTHESIS_EXAMPLES=10000 (C-06).
+EXAMPLES = int(os.environ.get("TSC_HYPOTHESIS_EXAMPLES", "200"))
+CI = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @CI
@@ -57,6 +59,17 @@ def test_encryption_is_not_deterministic_and_length_is_plaintext_plus_fixed_over
     b = fmt.encrypt_field(KEY.aes, PREFIX, plaintext)
     assert a != b
     assert len(a) == len(b) == len(PREFIX) + 12 + len(plaintext) + 16
+
+
+@pytest.mark.slow
+def test_a_million_encryptions_never_repeat_an_iv() -> None:
+    """C-04 at full size: 10**6 encryptions under one key, every (key, IV) pair distinct."""
+    prefix_len = len(PREFIX)
+    ivs = {
+        bytes(fmt.encrypt_field(KEY.aes, PREFIX, b"")[prefix_len : prefix_len + 12])
+        for _ in range(1_000_000)
+    }
+    assert len(ivs) == 1_000_000
 
 
 def test_it_never_repeats_an_iv_across_many_encryptions() -> None:
