@@ -92,6 +92,10 @@ def seed(n: int) -> SeededWorld:
     from kms_configs.models import ChangeLog
 
     world.seq = ChangeLog.objects.filter(vendor_id=vendor.pk).latest("id").id
+    from django.db import connection
+
+    with connection.cursor() as cursor:  # planner statistics, as a long-running database has
+        cursor.execute("ANALYZE")
     return world
 
 

@@ -19,7 +19,13 @@ from kms_configs.bundles import (
 )
 from kms_configs.errors import KmsConfigError
 from kms_configs.models import PolicyCluster
-from kms_configs.proxy_auth import ProxyIdentity, audit_request, error_response, proxy_signed
+from kms_configs.proxy_auth import (
+    ProxyIdentity,
+    audit_poll,
+    audit_request,
+    error_response,
+    proxy_signed,
+)
 from tenants.models import Tenant
 
 DEFAULT_LIMIT, MAX_LIMIT = 500, 1000
@@ -63,21 +69,12 @@ def bundles(request: HttpRequest) -> HttpResponse:
         audit_request(request, identity, status=410, outcome="failure")
         return error_response(410, "cursor_expired", "start a new snapshot")
     if page.not_modified:
-        audit_request(request, identity, status=304)
+        audit_poll(request, identity, status=304)
         response = HttpResponse(status=304)
         response["ETag"] = page.etag
         return response
     clusters, revocations = cluster_statements(identity.vendor.pk)
-    audit_request(
-        request,
-        identity,
-        status=200,
-        extra={
-            "kind": page.kind,
-            "tenants": len(page.tenants),
-            "deleted": len(page.deleted_tenants),
-        },
-    )
+    audit_poll(request, identity, status=200)
     response = JsonResponse(
         {
             "kind": page.kind,

@@ -32,6 +32,7 @@ from vendors.models import Vendor
 SKEW_SECONDS = 60
 NONCE_SECONDS = 2 * SKEW_SECONDS
 CLUSTER_CACHE_SECONDS = 300
+POLL_AUDIT_SECONDS = 60
 DOMAIN = b"OpenCMK/1/proxy-request"
 _NONCE_RE = re.compile(r"[0-9a-f]{32}")
 _EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
@@ -154,6 +155,37 @@ def audit_request(
             data={"method": request.method, "path": request.path[:200], "status": status}
             | (extra or {}),
         )
+
+
+def audit_poll(request: HttpRequest, identity: ProxyIdentity, *, status: int) -> None:
+    """Successful bundle polls (200 and 304) are summarised: one ``proxy.request`` event per
+    cluster per ``POLL_AUDIT_SECONDS`` carrying the counts since the previous one.
+
+    Fifty replicas polling every 2 s would otherwise append 25 events a second to the vendor's
+    chain, serialised on its head row: that lock, not the work, bounded propagation in
+    bench/sync_propagation.py. Failures, secrets and heartbeats keep their own events.
+    """
+    key = f"kms_configs:polls:{identity.cluster_id}"
+    if not cache.add(key, 1, POLL_AUDIT_SECONDS):
+        try:
+            cache.incr(f"{key}:{status}")
+        except ValueError:  # first count of this status in the window
+            if not cache.add(f"{key}:{status}", 1, 2 * POLL_AUDIT_SECONDS):
+                cache.incr(f"{key}:{status}")
+        return
+    counters = [f"{key}:200", f"{key}:304"]
+    counts = cache.get_many(counters)
+    cache.delete_many(counters)
+    audit_request(
+        request,
+        identity,
+        status=status,
+        extra={
+            "summary_seconds": POLL_AUDIT_SECONDS,
+            "earlier_polls_200": int(counts.get(counters[0], 0)),
+            "earlier_polls_304": int(counts.get(counters[1], 0)),
+        },
+    )
 
 
 def proxy_signed(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:

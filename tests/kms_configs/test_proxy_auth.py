@@ -115,3 +115,19 @@ def test_unsigned_requests_are_refused_even_with_a_browser_session(
         "/api/v1/proxy/heartbeat", data=json.dumps({}), content_type="application/json"
     )
     assert (response.status_code, response.json()["error"]) == (401, "unknown_cluster")
+
+
+def test_successful_polls_are_summarised_in_one_event_per_cluster_per_minute(
+    world: World, proxy: ProxyClient
+) -> None:
+    from django.core.cache import cache
+
+    for _ in range(4):
+        assert proxy.get(BUNDLES).status_code == 200
+    events = AuditEvent.objects.filter(action="proxy.request", outcome="success")
+    assert events.count() == 1  # the first poll of the window
+    cache.delete(f"kms_configs:polls:{world.cluster.cluster_id}")  # the window ends
+    assert proxy.get(BUNDLES).status_code == 200
+    summary = events.latest("time")
+    assert events.count() == 2
+    assert (summary.data["earlier_polls_200"], summary.data["earlier_polls_304"]) == (3, 0)
