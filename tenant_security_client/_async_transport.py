@@ -71,6 +71,9 @@ async def _read_response(reader: asyncio.StreamReader) -> tuple[int, bytes, bool
             name, _, value = line.partition(":")
             headers[name.strip().lower()] = value.strip()
     reusable = version == "HTTP/1.1" and headers.get("connection", "").lower() != "close"
+    status = int(status_text)
+    if status in (204, 304):  # RFC 9112 §6.3: never a body, whatever the headers say
+        return status, b"", reusable
     if "chunked" in headers.get("transfer-encoding", "").lower():
         body = await _read_chunked(reader)
     elif "content-length" in headers:
@@ -81,7 +84,7 @@ async def _read_response(reader: asyncio.StreamReader) -> tuple[int, bytes, bool
     else:
         body = await reader.read(_MAX_BODY)
         reusable = False
-    return int(status_text), body, reusable
+    return status, body, reusable
 
 
 class AsyncTransport:

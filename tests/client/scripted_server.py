@@ -41,6 +41,10 @@ class _Handler(BaseHTTPRequestHandler):
             self.connection.close()
             return
         kind, status, payload = step
+        if kind == "empty":  # 204: headers only, no Content-Length, no body
+            self.send_response(status)
+            self.end_headers()
+            return
         data = json.dumps(payload).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json")

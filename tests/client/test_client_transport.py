@@ -176,7 +176,9 @@ def test_https_works_with_a_trusted_certificate_and_fails_with_an_untrusted_one(
         client_ctx = ssl.create_default_context()
         ca.configure_trust(client_ctx)
         with TenantSecurityClient(url, "key", ssl_context=client_ctx) as client:
-            assert client.encrypt({"f": b"x"}, META).edek == "E"
+            for _ in range(3):
+                assert client.encrypt({"f": b"x"}, META).edek == "E"
+        assert server.connections == 1  # TLS connections are kept alive too
 
         async def run() -> None:
             async with AsyncTenantSecurityClient(url, "key", ssl_context=client_ctx) as c:
@@ -186,3 +188,21 @@ def test_https_works_with_a_trusted_certificate_and_fails_with_an_untrusted_one(
         untrusted = TenantSecurityClient(url, "key", retry=RetryPolicy(max_attempts=1))
         with untrusted, pytest.raises(TransportError):
             untrusted.encrypt({"f": b"x"}, META)
+
+
+def test_a_bodyless_204_answer_does_not_stall_the_async_client() -> None:
+    async def run(server: ScriptedServer) -> None:
+        timeouts = Timeouts(connect=1, read=1, deadline=2)
+        async with async_client(server, timeouts=timeouts) as client:
+            async with await client.create_cached_key(META) as key:
+                key.encrypt({"f": b"x"})  # closing posts report-operations, answered by 204
+            await client.encrypt({"f": b"y"}, META)  # and the connection is still usable
+
+    with ScriptedServer([OK, ("empty", 204, None), OK], OK) as server:
+        asyncio.run(run(server))
+        assert [r[0] for r in server.requests] == [
+            "/api/1/document/wrap",
+            "/api/1/document/report-operations",
+            "/api/1/document/wrap",
+        ]
+        assert server.connections == 1
