@@ -368,3 +368,16 @@ def test_documents_the_proxy_did_not_answer_for_are_reported_as_failures() -> No
     result, _ = drive(ops.encrypt_batch(META, {"a": {"f": b"1"}, "b": {"f": b"2"}}), answer)
     assert set(result.successes) == {"a"}
     assert result.failures["b"].code == 100
+
+
+def test_keys_are_wiped_when_decryption_fails_half_way(monkeypatch: pytest.MonkeyPatch) -> None:
+    dek = os.urandom(32)
+    encrypted, _ = drive(ops.encrypt(META, {"a": b"1", "b": b"2"}), {"dek": b64(dek), "edek": "E"})
+    broken = dict(encrypted.fields)
+    broken["b"] = bytes(broken["b"][:-1]) + bytes([broken["b"][-1] ^ 1])
+    seen: list[fmt.DataKey] = []
+    original = core.parse_unwrap
+    monkeypatch.setattr(core, "parse_unwrap", lambda obj: seen.append(original(obj)) or seen[-1])
+    with pytest.raises(DecryptionError):
+        drive(ops.decrypt(META, EncryptedDocument(broken, "E")), {"dek": b64(dek)})
+    assert seen[0].buffer == bytes(32)
