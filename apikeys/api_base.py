@@ -24,6 +24,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from apikeys.authentication import ApiKeyAuthentication, key_actor, principal_key
 from apikeys.models import ApiKey
+from apikeys.schema import ApiAutoSchema
 from apikeys.services import api_key_touch
 from audit.middleware import client_ip
 from audit.services import record
@@ -100,6 +101,7 @@ class BaseApi(APIView):
     authentication_classes = [ApiKeyAuthentication]
     permission_classes = [KeyScopePermission]
     throttle_classes = [KeyRateThrottle]
+    schema = ApiAutoSchema()
     key_kind: ClassVar[str]
     required_scope: ClassVar[str]
 

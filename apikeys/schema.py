@@ -9,8 +9,10 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.renderers import OpenApiJsonRenderer
 from drf_spectacular.views import SpectacularAPIView
+from rest_framework import serializers
 
 
 class ApiKeyScheme(OpenApiAuthenticationExtension):  # type: ignore[no-untyped-call]
@@ -23,6 +25,34 @@ class ApiKeyScheme(OpenApiAuthenticationExtension):  # type: ignore[no-untyped-c
             "scheme": "bearer",
             "description": "A vendor key (ocv_…) or tenant key (oct_…), created in the portal.",
         }
+
+
+class ErrorOut(serializers.Serializer):
+    """The one shape of every API error (``apikeys.api_base.api_exception_handler``)."""
+
+    error = serializers.CharField(help_text="A stable code: invalid, not_found, throttled, …")
+    detail = serializers.CharField()
+    fields = serializers.DictField(help_text="Per-field messages when error is 'invalid'.")
+
+
+# Every operation can answer these; listing them lets clients (and schemathesis) rely on them.
+_ERRORS = {
+    "400": "Invalid request (see fields), or a key sent in the URL",
+    "401": "Missing, malformed, expired or revoked API key",
+    "403": "This key's kind or scopes do not allow the operation",
+    "404": "No such object in this organisation",
+    "429": "Rate limit reached; retry after the Retry-After header's seconds",
+}
+
+
+class ApiAutoSchema(AutoSchema):
+    def _get_response_bodies(self, direction: Any = "response") -> dict[str, Any]:
+        responses: dict[str, Any] = super()._get_response_bodies(direction)
+        for code, text in _ERRORS.items():
+            if code not in responses:
+                body = self._get_response_for_code(ErrorOut, code, direction=direction)
+                responses[code] = {**body, "description": text}
+        return responses
 
 
 class SchemaApi(SpectacularAPIView):

@@ -21,6 +21,7 @@ from accounts.services import (
     invitation_revoke,
 )
 from apikeys.models import Scope
+from apikeys.schema import ErrorOut
 from tenants.api import _VendorApi
 from tenants.selectors import tenant_invitation_get, tenant_invitation_list
 from vendors.models import Role
@@ -87,7 +88,11 @@ class InvitationListCreateApi(_InvitationApi):
 class InvitationResendApi(_InvitationApi):
     required_scope = Scope.TENANTS_WRITE
 
-    @extend_schema(operation_id="invitations_resend", request=None, responses=InvitationOut)
+    @extend_schema(
+        operation_id="invitations_resend",
+        request=None,
+        responses={200: InvitationOut, 409: ErrorOut},
+    )
     def post(self, request: Request, tenant: UUID, invitation: UUID) -> Response:
         try:
             inv = invitation_resend(
@@ -101,7 +106,11 @@ class InvitationResendApi(_InvitationApi):
 class InvitationRevokeApi(_InvitationApi):
     required_scope = Scope.TENANTS_WRITE
 
-    @extend_schema(operation_id="invitations_revoke", request=None, responses=InvitationOut)
+    @extend_schema(
+        operation_id="invitations_revoke",
+        request=None,
+        responses={200: InvitationOut, 409: ErrorOut},
+    )
     def post(self, request: Request, tenant: UUID, invitation: UUID) -> Response:
         try:
             inv = invitation_revoke(
