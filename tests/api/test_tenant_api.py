@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 from audit.actors import Actor
@@ -39,7 +40,7 @@ def test_a_siem_pulls_every_event_once_in_order(globex_key: str, globex: Any) ->
     sealed = [e["data"]["n"] for e in seen if e["action"] == "kms_config.sealed"]
     assert sealed == list(range(7))
     # The chain links up: each event's prev_hash is the hash before it.
-    assert all(b["prev_hash"] == a["hash"] for a, b in zip(seen, seen[1:], strict=False))
+    assert all(b["prev_hash"] == a["hash"] for a, b in itertools.pairwise(seen))
     # Nothing new but the pulls themselves, which are audited too (api.request).
     later = _pull(siem, after, 100)["events"]
     assert {e["action"] for e in later} == {"api.request"}
