@@ -122,16 +122,17 @@ class ProxyApi:
             return
         started = time.perf_counter()
         name, handler = route
-        status, payload, tenant, code = await self._handle(scope, receive, handler)
+        status, payload, tenant, code = await self._handle(scope, receive, name, handler)
         await _respond(send, status, payload)
         # Only known tenants get their own label: random ids must not grow the metrics unboundedly.
         label = tenant if tenant in self.state.tenants else "_unknown"
         STATS.record(label, name, code, time.perf_counter() - started)
 
     async def _handle(
-        self, scope: Scope, receive: Receive, handler: Handler
+        self, scope: Scope, receive: Receive, route: str, handler: Handler
     ) -> tuple[int, Any, str, str]:
         tenant = ""
+        body: dict[str, Any] = {}
         try:
             self._authorize(scope)
             body = await _read_json(receive)
@@ -139,6 +140,7 @@ class ProxyApi:
             tenant = raw_tenant if isinstance(raw_tenant, str) else ""
             result = await handler(body)
         except ProxyError as exc:
+            self._failure_event(route, tenant, body, exc)
             return exc.http_status, exc.to_json(), tenant, str(exc.code)
         except Exception:
             log.exception("unhandled error in API handler")
@@ -167,6 +169,19 @@ class ProxyApi:
             await _respond(send, 404, {"code": 100, "message": "Unknown route."})
 
     # ---- events --------------------------------------------------------------------------
+
+    def _failure_event(
+        self, route: str, tenant: str, body: dict[str, Any], exc: ProxyError
+    ) -> None:
+        """Refused key operations are security events too (e.g. use of a disabled config)."""
+        name = _FAILURE_EVENTS.get(route)
+        if name is None or tenant not in self.state.tenants:
+            return  # unknown tenants get no sink: their requests are only counted in metrics
+        try:
+            icl, custom = icl_fields(body), custom_fields(body)
+        except ProxyError:
+            icl, custom = {}, {}
+        self._emit(name, tenant, icl, custom, {"result": "failure", "error_code": exc.code})
 
     def _event(self, name: str, tenant: str, body: dict[str, Any], **details: Any) -> None:
         self._emit(name, tenant, icl_fields(body), custom_fields(body), details)
@@ -361,6 +376,14 @@ class ProxyApi:
 
 
 _NO_CONTENT = object()
+_FAILURE_EVENTS = {
+    "wrap": "KMS_WRAP",
+    "batch-wrap": "KMS_WRAP",
+    "unwrap": "KMS_UNWRAP",
+    "batch-unwrap": "KMS_UNWRAP",
+    "rekey": "KMS_REKEY",
+    "derive": "KMS_DERIVE",
+}
 MAX_BATCH = 10_000
 MAX_DERIVE_PATHS = 1_000
 

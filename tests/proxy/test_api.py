@@ -346,3 +346,11 @@ def test_oversized_batches_are_refused(proxy):
 def test_report_operations_ignores_non_numeric_counts(proxy, harness):
     ops = {"e": {"wraps": "many", "unwraps": -3}}
     assert call(proxy, "document/report-operations", body("acme", operations=ops))[0] == 204
+
+
+def test_a_refused_unwrap_is_a_security_event_for_the_tenant(proxy, harness):
+    edek = encode_edek_b64(EncryptedDek(b"x" * 40, harness.disabled.config_id))
+    call(proxy, "document/unwrap", body("with-disabled", encryptedDocumentKey=edek))
+    [event] = harness.hub.named("KMS_UNWRAP", "with-disabled")
+    assert event["details"] == {"result": "failure", "error_code": 202}
+    assert event["icl_fields"]["requestingId"] == "alice"
