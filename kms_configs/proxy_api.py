@@ -18,7 +18,7 @@ from kms_configs.bundles import (
     snapshot_page,
 )
 from kms_configs.errors import KmsConfigError
-from kms_configs.models import PolicyCluster
+from kms_configs.models import PolicyCluster, TenantSecret
 from kms_configs.proxy_auth import (
     ProxyIdentity,
     audit_poll,
@@ -46,14 +46,26 @@ def _limit(raw: str | None) -> int:
 
 def _page(request: HttpRequest, identity: ProxyIdentity) -> BundlePage:
     cursor, limit = request.GET.get("cursor"), _limit(request.GET.get("limit"))
-    common = {"vendor_pk": identity.vendor.pk, "cluster_id": identity.cluster_id, "limit": limit}
+    vendor_pk, cluster_id = identity.vendor.pk, identity.cluster_id
     if cursor is None:
-        return snapshot_page(start_seq=None, after_pk=0, **common)
+        return snapshot_page(
+            vendor_pk=vendor_pk, cluster_id=cluster_id, start_seq=None, after_pk=0, limit=limit
+        )
     if match := _SNAPSHOT_RE.fullmatch(cursor):
-        return snapshot_page(start_seq=int(match[1]), after_pk=int(match[2]), **common)
+        return snapshot_page(
+            vendor_pk=vendor_pk,
+            cluster_id=cluster_id,
+            start_seq=int(match[1]),
+            after_pk=int(match[2]),
+            limit=limit,
+        )
     if match := _CHANGES_RE.fullmatch(cursor):
         return changes_page(
-            since=int(match[1]), if_none_match=request.headers.get("If-None-Match"), **common
+            vendor_pk=vendor_pk,
+            cluster_id=cluster_id,
+            since=int(match[1]),
+            limit=limit,
+            if_none_match=request.headers.get("If-None-Match"),
         )
     raise CursorExpiredError
 
@@ -151,7 +163,11 @@ def tenant_secrets(request: HttpRequest, tenant_id: str) -> HttpResponse:
 
 
 def _list_secrets(request: HttpRequest, identity: ProxyIdentity, tenant: Tenant) -> HttpResponse:
-    rows = tenant.tenant_secrets.exclude(status="archived").order_by("created_at", "pk")
+    rows = (
+        TenantSecret.objects.filter(tenant=tenant)
+        .exclude(status="archived")
+        .order_by("created_at", "pk")
+    )
     with transaction.atomic():
         payload = {"secrets": [proxy_services.secret_json(s) for s in rows]}
         audit_request(request, identity, status=200, tenant=tenant)

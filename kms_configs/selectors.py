@@ -92,4 +92,6 @@ def tenant_proxy_status(*, tenant: Tenant) -> TenantProxyStatus:
 
 def policy_history(*, tenant: Tenant) -> QuerySet[TenantPolicy]:
     """Every signed version, newest first, with who signed it."""
-    return tenant.policies.select_related("signed_by").order_by("-version")
+    return (
+        TenantPolicy.objects.filter(tenant=tenant).select_related("signed_by").order_by("-version")
+    )

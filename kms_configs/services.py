@@ -197,7 +197,7 @@ def policy_submit(
     tenant = Tenant.objects.select_for_update().select_related("vendor").get(pk=tenant.pk)
     payload = _verified_payload(tenant, statement)
     parsed = parse_policy(payload)
-    latest = tenant.policies.filter(current=True).first()
+    latest = TenantPolicy.objects.filter(tenant=tenant, current=True).first()
     if latest is not None and parsed.version <= latest.version:
         raise PolicyConflictError(
             f"The policy version must be greater than {latest.version}; reload and sign again."
