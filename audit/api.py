@@ -41,7 +41,9 @@ class AuditEventOut(serializers.Serializer):
 
 
 class VendorEventsQuery(serializers.Serializer):
-    cursor = serializers.CharField(required=False, allow_null=True, default=None, max_length=200)
+    cursor = serializers.CharField(
+        required=False, allow_null=True, allow_blank=True, default=None, max_length=200
+    )
     limit = serializers.IntegerField(required=False, default=100, min_value=1, max_value=MAX_LIMIT)
 
 

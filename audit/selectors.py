@@ -119,7 +119,10 @@ def vendor_page(
         except (TypeError, ValueError):
             moment = None
         if moment is not None:
-            events = events.filter(Q(time__lt=moment) | Q(time=moment, event_id__lt=event_id))
+            # ``time <= moment`` is what the index can seek to; the OR only tie-breaks there.
+            events = events.filter(time__lte=moment).filter(
+                Q(time__lt=moment) | Q(time=moment, event_id__lt=event_id)
+            )
     rows = list(events[: size + 1])
     more = len(rows) > size
     rows = rows[:size]

@@ -104,6 +104,16 @@ def test_pages_are_served_from_their_indexes_on_postgresql(
     plan = vendor_first.explain()
     assert "audit_vendor_visible_time" in plan and "Seq Scan" not in plan, plan
     page = vendor_page(events=vendor_events(vendor=acme, filters=AuditFilters()), cursor=None)
+    with CaptureQueriesContext(connection) as ctx:
+        vendor_page(
+            events=vendor_events(vendor=acme, filters=AuditFilters()), cursor=page.next_cursor
+        )
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN " + ctx.captured_queries[-1]["sql"])
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    # A deep page seeks into the index by time instead of filtering its way down to it.
+    index_cond = next(line for line in plan.splitlines() if "Index Cond" in line)
+    assert "audit_vendor_visible_time" in plan and '"time" <=' in index_cond, plan
     deeper = vendor_page(
         events=vendor_events(vendor=acme, filters=AuditFilters()), cursor=page.next_cursor
     )
