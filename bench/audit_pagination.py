@@ -20,6 +20,7 @@ import statistics
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -71,90 +72,91 @@ def _fill(head: Any, first: int, last: int) -> None:
             """,
             [head.pk, head.vendor_public_id, head.tenant_public_id, first, last],
         )
-        cursor.execute("ANALYZE audit_auditevent")
 
 
-def _median_ms(fn: Callable[[], object], runs: int) -> float:
-    fn()  # warm the cache and the plan
-    samples = []
+def _interleaved_ms(
+    small: Callable[[], object], large: Callable[[], object], runs: int
+) -> tuple[float, float]:
+    """Median ms of each, timed alternately so that machine load hits both alike."""
+    small(), large()  # warm caches and plans
+    samples: tuple[list[float], list[float]] = ([], [])
     for _ in range(runs):
-        start = time.perf_counter()
-        fn()
-        samples.append((time.perf_counter() - start) * 1000)
-    return statistics.median(samples)
+        for fn, out in ((small, samples[0]), (large, samples[1])):
+            start = time.perf_counter()
+            fn()
+            out.append((time.perf_counter() - start) * 1000)
+    return statistics.median(samples[0]), statistics.median(samples[1])
 
 
-def _measure(tenant: Any, vendor: Any, size: int, runs: int) -> dict[str, float]:
+def _queries(org: Org) -> dict[str, Callable[[], object]]:
     from audit.selectors import AuditFilters, tenant_events, tenant_page, vendor_events, vendor_page
 
-    none = AuditFilters()
-    mid_tenant = tenant_page(events=tenant_events(tenant=tenant, filters=none), cursor=None)
-    deep_cursor_t = _cursor_at_seq(size // 2)
-    first_v = vendor_page(events=vendor_events(vendor=vendor, filters=none), cursor=None)
-    deep_cursor_v = _vendor_cursor_at(vendor, size // 2)
-    assert mid_tenant.events and first_v.events
+    none, proxy = AuditFilters(), AuditFilters(actor_kind="proxy_cluster")
+    t_cursor = _encode([org.size // 2])
+    v_cursor = _vendor_cursor_at(org, org.size // 2)
+    tenant, vendor = org.tenant, org.vendor
     return {
-        "tenant page 1": _median_ms(
-            lambda: tenant_page(events=tenant_events(tenant=tenant, filters=none), cursor=None),
-            runs,
+        "tenant page 1": lambda: tenant_page(
+            events=tenant_events(tenant=tenant, filters=none), cursor=None
         ),
-        "tenant page deep": _median_ms(
-            lambda: tenant_page(
-                events=tenant_events(tenant=tenant, filters=none), cursor=deep_cursor_t
-            ),
-            runs,
+        "tenant page deep": lambda: tenant_page(
+            events=tenant_events(tenant=tenant, filters=none), cursor=t_cursor
         ),
-        "tenant page, filter actor=proxy": _median_ms(
-            lambda: tenant_page(
-                events=tenant_events(
-                    tenant=tenant, filters=AuditFilters(actor_kind="proxy_cluster")
-                ),
-                cursor=None,
-            ),
-            runs,
+        "tenant page 1, filter actor=proxy": lambda: tenant_page(
+            events=tenant_events(tenant=tenant, filters=proxy), cursor=None
         ),
-        "vendor page 1": _median_ms(
-            lambda: vendor_page(events=vendor_events(vendor=vendor, filters=none), cursor=None),
-            runs,
+        "vendor page 1": lambda: vendor_page(
+            events=vendor_events(vendor=vendor, filters=none), cursor=None
         ),
-        "vendor page deep": _median_ms(
-            lambda: vendor_page(
-                events=vendor_events(vendor=vendor, filters=none), cursor=deep_cursor_v
-            ),
-            runs,
+        "vendor page deep": lambda: vendor_page(
+            events=vendor_events(vendor=vendor, filters=none), cursor=v_cursor
         ),
     }
 
 
-def _cursor_at_seq(seq: int) -> str:
-    from audit.selectors import _encode
+def _encode(parts: list[Any]) -> str:
+    from audit.selectors import _encode as encode
 
-    return _encode([seq])
+    return encode(parts)
 
 
-def _vendor_cursor_at(vendor: Any, n: int) -> str:
+def _vendor_cursor_at(org: Org, seq: int) -> str:
     from audit.models import AuditEvent
-    from audit.selectors import _encode
 
-    event = AuditEvent.objects.filter(vendor_public_id=vendor.public_id, seq=n).first()
+    event = AuditEvent.objects.filter(chain=org.head, seq=seq).first()
     assert event is not None
     return _encode([event.time.isoformat(), str(event.event_id)])
 
 
-def _world() -> tuple[Any, Any, Any, Any]:
+@dataclass
+class Org:
+    vendor: Any
+    tenant: Any
+    head: Any
+    size: int
+
+
+def _org(name: str, size: int) -> Org:
+    """A vendor with two tenant chains of ``size`` events each."""
     from audit.actors import Actor
     from audit.services import record
     from tenants.models import Tenant
     from vendors.models import Vendor
 
-    vendor = Vendor.objects.create(name="Bench vendor")
-    tenant = Tenant.objects.create(vendor=vendor, tenant_id="bench", name="Bench")
-    other = Tenant.objects.create(vendor=vendor, tenant_id="other", name="Other")
-    head = record(action="tenant.viewed", actor=Actor.system(), vendor=vendor, tenant=tenant).chain
-    other_head = record(
-        action="tenant.viewed", actor=Actor.system(), vendor=vendor, tenant=other
-    ).chain
-    return vendor, tenant, head, other_head
+    vendor = Vendor.objects.create(name=name)
+    heads = []
+    for tenant_id in ("bench", "other"):
+        tenant = Tenant.objects.create(vendor=vendor, tenant_id=tenant_id, name=tenant_id)
+        heads.append(
+            (
+                tenant,
+                record(
+                    action="tenant.viewed", actor=Actor.system(), vendor=vendor, tenant=tenant
+                ).chain,
+            )
+        )
+        _fill(heads[-1][1], 2, size)
+    return Org(vendor, heads[0][0], heads[0][1], size)
 
 
 def _table(results: dict[int, dict[str, float]], small: int, large: int) -> str:
@@ -193,12 +195,16 @@ def main() -> None:
     args = parser.parse_args()
     _setup(args.server)
     try:
-        vendor, tenant, head, other_head = _world()
-        results = {}
-        for target, start in ((args.small, 2), (args.large, args.small + 1)):
-            for chain in (head, other_head):
-                _fill(chain, start, target)
-            results[target] = _measure(tenant, vendor, target, args.runs)
+        small, large = _org("Small vendor", args.small), _org("Large vendor", args.large)
+        from django.db import connection
+
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE audit_auditevent")
+        large_queries = _queries(large)
+        results: dict[int, dict[str, float]] = {args.small: {}, args.large: {}}
+        for name, small_fn in _queries(small).items():
+            s_ms, l_ms = _interleaved_ms(small_fn, large_queries[name], args.runs)
+            results[args.small][name], results[args.large][name] = s_ms, l_ms
         table = _table(results, args.small, args.large)
         print(table)
         if args.write:
