@@ -27,6 +27,9 @@ from tenant_security_proxy.verify import (
     verify_tenant_bundle,
 )
 
+# A private generator: the global one is shared with (and reseeded by) other code, e.g. hypothesis.
+_JITTER = random.Random()  # noqa: S311 - jitter, not crypto
+
 log = logging.getLogger("tenant_security_proxy.sync")
 
 SYNCS = Counter("tsp_sync", "Sync attempts by outcome", ["outcome"], registry=REGISTRY)
@@ -64,7 +67,7 @@ class Syncer:
         self.event_stats = event_stats
         self.cursor: str | None = None
         self.etag: str | None = None
-        self.instance_id = f"{socket.gethostname()}-{random.getrandbits(32):08x}"
+        self.instance_id = f"{socket.gethostname()}-{_JITTER.getrandbits(32):08x}"
         self._last_heartbeat = 0.0
         CONFIG_AGE.set_function(lambda: self.state.config_age_s() or 0.0)
         TENANTS.set_function(lambda: len(self.state.tenants))
@@ -244,7 +247,7 @@ class Syncer:
             if failures == 0
             else min(self.interval_s * 2 ** min(failures, 8), _MAX_BACKOFF_S)
         )
-        return base * random.uniform(0.8, 1.2)  # noqa: S311 - jitter, not crypto (PR-11)
+        return base * _JITTER.uniform(0.8, 1.2)  # noqa: S311 - jitter, not crypto (PR-11)
 
 
 async def _sleep_or_stop(stop: asyncio.Event, delay: float) -> None:
