@@ -247,7 +247,7 @@ class Syncer:
             if failures == 0
             else min(self.interval_s * 2 ** min(failures, 8), _MAX_BACKOFF_S)
         )
-        return base * _JITTER.uniform(0.8, 1.2)  # noqa: S311 - jitter, not crypto (PR-11)
+        return base * _JITTER.uniform(0.8, 1.2)  # jitter, not crypto (PR-11)
 
 
 async def _sleep_or_stop(stop: asyncio.Event, delay: float) -> None:
