@@ -91,6 +91,7 @@ class Poller(threading.Thread):
         super().__init__(daemon=True)
         self.bench, self.cursor, self.etag = bench, cursor, etag
         self.polls = self.not_modified = self.errors = 0
+        self.starts: list[float] = []  # wall-clock start of every request
 
     def run(self) -> None:
         time.sleep(random.uniform(0, self.bench.interval))
@@ -108,6 +109,7 @@ class Poller(threading.Thread):
     def poll(self, conn: http.client.HTTPConnection) -> None:
         while True:
             query = urllib.parse.urlencode({"limit": "500", "cursor": self.cursor})
+            self.starts.append(time.time())
             status, headers, body = self.bench.get(
                 conn, "/api/v1/proxy/bundles?" + query, {"If-None-Match": self.etag}
             )
@@ -122,7 +124,7 @@ class Poller(threading.Thread):
             page = json.loads(body)
             for bundle in page["tenants"]:
                 payload = json.loads(base64.b64decode(bundle["policy"]["payload"]))
-                self.bench.seen(bundle["tenant_id"], payload["version"], now)
+                self.bench.seen(bundle["tenant_id"], payload["version"], now, self.starts)
             self.cursor, self.etag = page["next_cursor"], headers.get("ETag", self.etag)
             if not page["has_more"]:
                 return
@@ -136,6 +138,9 @@ class Bench:
         self.lock = threading.Lock()
         self.commits: dict[tuple[str, int], float] = {}
         self.latencies: dict[tuple[str, int], list[float]] = {}
+        # Seen time minus the start of the poller's first poll begun after the commit: the
+        # delay the broker adds, free of how long the poller happened to wait for its turn.
+        self.broker_delays: list[float] = []
 
     def get(
         self, conn: http.client.HTTPConnection, path: str, extra: dict[str, str]
@@ -161,11 +166,14 @@ class Bench:
             self.commits[(tenant_id, version)] = at
             self.latencies[(tenant_id, version)] = []
 
-    def seen(self, tenant_id: str, version: int, at: float) -> None:
+    def seen(self, tenant_id: str, version: int, at: float, starts: list[float]) -> None:
         with self.lock:
             committed = self.commits.get((tenant_id, version))
-            if committed is not None:
-                self.latencies[(tenant_id, version)].append(at - committed)
+            if committed is None:
+                return
+            self.latencies[(tenant_id, version)].append(at - committed)
+            first = next((s for s in starts if s >= committed), starts[-1])
+            self.broker_delays.append(at - first)
 
 
 def _percentile(values: list[float], pct: float) -> float:
@@ -300,6 +308,12 @@ def _run(args: Any, world: Any, port: int, gunicorn: Any, seed_s: float) -> int:
     missing = sum(args.proxies - len(v) for v in bench.latencies.values())
     errors = sum(p.errors for p in pollers)
     queries = _queries_per_poll(world)
+    gaps = [
+        b - a
+        for p in pollers
+        for a, b in zip(p.starts, p.starts[1:], strict=False)
+        if b - a > 0.5  # continuation pages of one poll are not gaps
+    ]
     result = {
         "tenants": args.tenants,
         "proxies": args.proxies,
@@ -311,6 +325,12 @@ def _run(args: Any, world: Any, port: int, gunicorn: Any, seed_s: float) -> int:
         "p50": statistics.median(latencies),
         "p99": _percentile(latencies, 99),
         "max": max(latencies),
+        "gap_p50": statistics.median(gaps),
+        "gap_p99": _percentile(gaps, 99),
+        "delay_p50": statistics.median(bench.broker_delays),
+        "delay_p99": _percentile(bench.broker_delays, 99),
+        "delay_max": max(bench.broker_delays),
+        "load_average": os.getloadavg()[0],
         "polls_per_s": polls / wall,
         "broker_cpu": cpu / wall,
         "machine_cpu": machine,

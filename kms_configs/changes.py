@@ -10,6 +10,7 @@ the narrowest correct hook here: it cannot miss a writer, and it adds no domain 
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from django.core.cache import cache
@@ -19,8 +20,10 @@ from django.db.models import Max
 from kms_configs.models import ChangeKind, ChangeLog
 from vendors.models import Vendor
 
-# A 304 answer may be up to this stale; it saves the change-log query on most polls.
-SEQ_CACHE_SECONDS = 1
+# The vendor's latest change id is cached so an unchanged poll (304) touches no database. The
+# cached value is tagged with a generation token that every commit replaces (on_commit), so a
+# value read from the database before a commit can never be served after it.
+SEQ_CACHE_SECONDS = 30
 _STATEMENT_KINDS = {
     "tenant-root": ChangeKind.TENANT_ROOT,
     "proxy-cluster": ChangeKind.CLUSTER,
@@ -30,6 +33,10 @@ _STATEMENT_KINDS = {
 
 def seq_cache_key(vendor_pk: int) -> str:
     return f"kms_configs:seq:{vendor_pk}"
+
+
+def seq_generation_key(vendor_pk: int) -> str:
+    return f"kms_configs:seqgen:{vendor_pk}"
 
 
 def cluster_cache_key(cluster_id: str) -> str:
@@ -46,18 +53,25 @@ def change_record(
     row = ChangeLog.objects.create(
         vendor_id=vendor_pk, tenant_id=tenant_pk, tenant_ref=tenant_ref, kind=kind
     )
-    transaction.on_commit(lambda: cache.delete(seq_cache_key(vendor_pk)))
+    transaction.on_commit(lambda: cache.set(seq_generation_key(vendor_pk), uuid.uuid4().hex, None))
     return row
 
 
 def latest_seq(vendor_pk: int) -> int:
-    """The vendor's newest change id; cached briefly so unchanged polls skip the database."""
-    value = cache.get(seq_cache_key(vendor_pk))
-    if value is None:
-        found = ChangeLog.objects.filter(vendor_id=vendor_pk).aggregate(top=Max("id"))["top"]
-        value = int(found or 0)
-        cache.set(seq_cache_key(vendor_pk), value, SEQ_CACHE_SECONDS)
-    return int(value)
+    """The vendor's newest change id: one cache round trip, or one query after a change."""
+    key, gen_key = seq_cache_key(vendor_pk), seq_generation_key(vendor_pk)
+    found = cache.get_many([key, gen_key])
+    generation, cached = found.get(gen_key), found.get(key)
+    if generation is not None and cached is not None and cached[0] == generation:
+        return int(cached[1])
+    if generation is None:
+        cache.add(gen_key, uuid.uuid4().hex, None)
+        generation = cache.get(gen_key)
+    # Read the generation first, the database second: a commit in between replaces the
+    # generation, so this (possibly older) value is never used after it.
+    top = ChangeLog.objects.filter(vendor_id=vendor_pk).aggregate(top=Max("id"))["top"]
+    cache.set(key, (generation, int(top or 0)), SEQ_CACHE_SECONDS)
+    return int(top or 0)
 
 
 def on_statement_saved(sender: Any, instance: Any, created: bool, **kwargs: Any) -> None:

@@ -170,3 +170,19 @@ def test_a_page_costs_a_constant_number_of_queries(
     assert len(big.json()["tenants"]) == 12
     with django_assert_max_num_queries(16):
         assert len(_snapshot(proxy)[0][0]["tenants"]) == 12
+
+
+def test_a_value_read_before_a_commit_is_never_served_after_it(
+    world: World, proxy: ProxyClient
+) -> None:
+    from django.core.cache import cache
+
+    from kms_configs.changes import latest_seq, seq_cache_key, seq_generation_key
+
+    world.publish()
+    before = latest_seq(world.vendor.pk)
+    stale_generation = cache.get(seq_generation_key(world.vendor.pk))
+    world.publish()  # commits and replaces the generation
+    # A poll that read the database before that commit stores its value late (the race).
+    cache.set(seq_cache_key(world.vendor.pk), (stale_generation, before), 30)
+    assert latest_seq(world.vendor.pk) > before
