@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.db import models
@@ -33,15 +33,15 @@ class UserManager(BaseUserManager["User"]):
 class User(AbstractUser):
     """A person. Logs in by e-mail; belongs to organisations through memberships."""
 
-    username = None  # type: ignore[assignment]
+    username = None  # type: ignore[assignment,misc]
     email = models.EmailField("e-mail address", unique=True)
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     display_name = models.CharField(max_length=150, blank=True)
 
     USERNAME_FIELD = "email"
-    REQUIRED_FIELDS: list[str] = []
+    REQUIRED_FIELDS: ClassVar[list[str]] = []
 
-    objects = UserManager()  # type: ignore[misc]
+    objects = UserManager()  # type: ignore[misc,assignment]
 
     def __str__(self) -> str:
         return self.display_name or self.email
@@ -131,4 +131,4 @@ class Invitation(models.Model):
 
     @property
     def organisation_name(self) -> str:
-        return self.tenant.name if self.tenant_id else self.vendor.name
+        return self.tenant.name if self.tenant is not None else self.vendor.name

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_http_methods
 
 from accounts import services
 from accounts.models import Invitation, InvitationStatus
+from accounts.types import AuthenticatedRequest
 
 # Kept in the session so the link survives sign-up and e-mail verification (home resumes it).
 PENDING_INVITATION_SESSION_KEY = "opencmk_pending_invitation"
@@ -32,11 +33,11 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
             request, "accounts/invitation_mismatch.html", _context(request, invitation), status=403
         )
     if request.method == "POST":
-        return _accept(request, token)
+        return _accept(request, token)  # type: ignore[arg-type]  # authenticated above
     return render(request, "accounts/invitation_accept.html", _context(request, invitation))
 
 
-def _accept(request: HttpRequest, token: str) -> HttpResponse:
+def _accept(request: AuthenticatedRequest, token: str) -> HttpResponse:
     try:
         invitation = services.invitation_accept(token=token, user=request.user)
     except services.InvitationError as exc:

@@ -6,7 +6,7 @@ from uuid import UUID
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -14,6 +14,7 @@ from accounts.forms import InviteForm, RoleForm
 from accounts.memberships import LastAdminError
 from accounts.roles import Capability
 from accounts.services import InvitationError, invitation_resend, invitation_revoke
+from accounts.types import AuthenticatedRequest
 from audit.actors import Actor
 from tenants.selectors import tenant_count_by_status
 from vendors import selectors, services
@@ -23,7 +24,7 @@ from vendors.forms import VendorCreateForm, VendorSettingsForm
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def create(request: HttpRequest) -> HttpResponse:
+def create(request: AuthenticatedRequest) -> HttpResponse:
     form = VendorCreateForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         vendor = services.vendor_create(
@@ -36,7 +37,7 @@ def create(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET"])
-def dashboard(request: HttpRequest, vendor: UUID) -> HttpResponse:
+def dashboard(request: AuthenticatedRequest, vendor: UUID) -> HttpResponse:
     access = vendor_for_user(request, vendor, Capability.VENDOR_VIEW)
     context = {
         "access": access,
@@ -50,7 +51,7 @@ def dashboard(request: HttpRequest, vendor: UUID) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET"])
-def members(request: HttpRequest, vendor: UUID) -> HttpResponse:
+def members(request: AuthenticatedRequest, vendor: UUID) -> HttpResponse:
     access = vendor_for_user(request, vendor, Capability.VENDOR_VIEW)
     context = {
         "access": access,
@@ -64,7 +65,7 @@ def members(request: HttpRequest, vendor: UUID) -> HttpResponse:
 
 @login_required
 @require_POST
-def member_role(request: HttpRequest, vendor: UUID, user: UUID) -> HttpResponse:
+def member_role(request: AuthenticatedRequest, vendor: UUID, user: UUID) -> HttpResponse:
     access = vendor_for_user(request, vendor, Capability.VENDOR_MANAGE_MEMBERS)
     membership = selectors.vendor_member_get(vendor=access.vendor, user_public_id=user)
     form = RoleForm(request.POST)
@@ -87,7 +88,7 @@ def member_role(request: HttpRequest, vendor: UUID, user: UUID) -> HttpResponse:
 
 @login_required
 @require_POST
-def member_remove(request: HttpRequest, vendor: UUID, user: UUID) -> HttpResponse:
+def member_remove(request: AuthenticatedRequest, vendor: UUID, user: UUID) -> HttpResponse:
     access = vendor_for_user(request, vendor, Capability.VENDOR_MANAGE_MEMBERS)
     membership = selectors.vendor_member_get(vendor=access.vendor, user_public_id=user)
     try:
@@ -102,7 +103,7 @@ def member_remove(request: HttpRequest, vendor: UUID, user: UUID) -> HttpRespons
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def invite(request: HttpRequest, vendor: UUID) -> HttpResponse:
+def invite(request: AuthenticatedRequest, vendor: UUID) -> HttpResponse:
     access = vendor_for_user(request, vendor, Capability.VENDOR_MANAGE_MEMBERS)
     form = InviteForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
@@ -121,7 +122,7 @@ def invite(request: HttpRequest, vendor: UUID) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET"])
-def invitations(request: HttpRequest, vendor: UUID) -> HttpResponse:
+def invitations(request: AuthenticatedRequest, vendor: UUID) -> HttpResponse:
     access = vendor_for_user(request, vendor, Capability.VENDOR_VIEW)
     context = {
         "access": access,
@@ -134,7 +135,9 @@ def invitations(request: HttpRequest, vendor: UUID) -> HttpResponse:
 
 @login_required
 @require_POST
-def invitation_resend_view(request: HttpRequest, vendor: UUID, invitation: UUID) -> HttpResponse:
+def invitation_resend_view(
+    request: AuthenticatedRequest, vendor: UUID, invitation: UUID
+) -> HttpResponse:
     access = vendor_for_user(request, vendor, Capability.VENDOR_MANAGE_TENANTS)
     inv = selectors.vendor_invitation_get(vendor=access.vendor, public_id=invitation)
     try:
@@ -149,7 +152,9 @@ def invitation_resend_view(request: HttpRequest, vendor: UUID, invitation: UUID)
 
 @login_required
 @require_POST
-def invitation_revoke_view(request: HttpRequest, vendor: UUID, invitation: UUID) -> HttpResponse:
+def invitation_revoke_view(
+    request: AuthenticatedRequest, vendor: UUID, invitation: UUID
+) -> HttpResponse:
     access = vendor_for_user(request, vendor, Capability.VENDOR_MANAGE_TENANTS)
     inv = selectors.vendor_invitation_get(vendor=access.vendor, public_id=invitation)
     try:
@@ -162,7 +167,7 @@ def invitation_revoke_view(request: HttpRequest, vendor: UUID, invitation: UUID)
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def settings_view(request: HttpRequest, vendor: UUID) -> HttpResponse:
+def settings_view(request: AuthenticatedRequest, vendor: UUID) -> HttpResponse:
     access = vendor_for_user(request, vendor, Capability.VENDOR_MANAGE_SETTINGS)
     initial = {"require_tenant_admin_mfa": access.vendor.require_tenant_admin_mfa}
     form = VendorSettingsForm(request.POST if request.method == "POST" else None, initial=initial)

@@ -6,7 +6,7 @@ from uuid import UUID
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -15,6 +15,7 @@ from accounts.memberships import LastAdminError
 from accounts.models import Invitation
 from accounts.roles import Capability
 from accounts.services import InvitationError, invitation_resend, invitation_revoke
+from accounts.types import AuthenticatedRequest
 from audit.actors import Actor
 from tenants import selectors, services
 from tenants.access import tenant_for_user
@@ -22,7 +23,7 @@ from tenants.access import tenant_for_user
 
 @login_required
 @require_http_methods(["GET"])
-def dashboard(request: HttpRequest, tenant: UUID) -> HttpResponse:
+def dashboard(request: AuthenticatedRequest, tenant: UUID) -> HttpResponse:
     access = tenant_for_user(request, tenant, Capability.TENANT_VIEW)
     context = {
         "access": access,
@@ -36,7 +37,7 @@ def dashboard(request: HttpRequest, tenant: UUID) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET"])
-def members(request: HttpRequest, tenant: UUID) -> HttpResponse:
+def members(request: AuthenticatedRequest, tenant: UUID) -> HttpResponse:
     access = tenant_for_user(request, tenant, Capability.TENANT_VIEW)
     context = {
         "access": access,
@@ -55,7 +56,7 @@ def members(request: HttpRequest, tenant: UUID) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def invite(request: HttpRequest, tenant: UUID) -> HttpResponse:
+def invite(request: AuthenticatedRequest, tenant: UUID) -> HttpResponse:
     access = tenant_for_user(request, tenant, Capability.TENANT_MANAGE_MEMBERS)
     form = InviteForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
@@ -74,7 +75,7 @@ def invite(request: HttpRequest, tenant: UUID) -> HttpResponse:
 
 @login_required
 @require_POST
-def member_role(request: HttpRequest, tenant: UUID, user: UUID) -> HttpResponse:
+def member_role(request: AuthenticatedRequest, tenant: UUID, user: UUID) -> HttpResponse:
     access = tenant_for_user(request, tenant, Capability.TENANT_MANAGE_MEMBERS)
     membership = selectors.tenant_member_get(tenant=access.tenant, user_public_id=user)
     form = RoleForm(request.POST)
@@ -97,7 +98,7 @@ def member_role(request: HttpRequest, tenant: UUID, user: UUID) -> HttpResponse:
 
 @login_required
 @require_POST
-def member_remove(request: HttpRequest, tenant: UUID, user: UUID) -> HttpResponse:
+def member_remove(request: AuthenticatedRequest, tenant: UUID, user: UUID) -> HttpResponse:
     access = tenant_for_user(request, tenant, Capability.TENANT_MANAGE_MEMBERS)
     membership = selectors.tenant_member_get(tenant=access.tenant, user_public_id=user)
     try:
@@ -112,7 +113,9 @@ def member_remove(request: HttpRequest, tenant: UUID, user: UUID) -> HttpRespons
 
 @login_required
 @require_POST
-def invitation_resend_view(request: HttpRequest, tenant: UUID, invitation: UUID) -> HttpResponse:
+def invitation_resend_view(
+    request: AuthenticatedRequest, tenant: UUID, invitation: UUID
+) -> HttpResponse:
     access = tenant_for_user(request, tenant, Capability.TENANT_MANAGE_MEMBERS)
     inv = selectors.tenant_invitation_get(
         tenant=access.tenant, public_id=invitation, issued_by=Invitation.Kind.TENANT
@@ -129,7 +132,9 @@ def invitation_resend_view(request: HttpRequest, tenant: UUID, invitation: UUID)
 
 @login_required
 @require_POST
-def invitation_revoke_view(request: HttpRequest, tenant: UUID, invitation: UUID) -> HttpResponse:
+def invitation_revoke_view(
+    request: AuthenticatedRequest, tenant: UUID, invitation: UUID
+) -> HttpResponse:
     access = tenant_for_user(request, tenant, Capability.TENANT_MANAGE_MEMBERS)
     inv = selectors.tenant_invitation_get(
         tenant=access.tenant, public_id=invitation, issued_by=Invitation.Kind.TENANT

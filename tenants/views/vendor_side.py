@@ -7,12 +7,13 @@ from uuid import UUID
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from accounts.models import Invitation
 from accounts.roles import Capability
+from accounts.types import AuthenticatedRequest
 from audit.actors import Actor
 from tenants import selectors, services
 from tenants.forms import TenantCreateForm, TenantFilterForm
@@ -21,7 +22,7 @@ from vendors.access import vendor_for_user
 
 @login_required
 @require_http_methods(["GET"])
-def tenant_list(request: HttpRequest, vendor: UUID) -> HttpResponse:
+def tenant_list(request: AuthenticatedRequest, vendor: UUID) -> HttpResponse:
     access = vendor_for_user(request, vendor, Capability.VENDOR_VIEW)
     filters = TenantFilterForm(request.GET)
     search, status = "", ""
@@ -48,7 +49,7 @@ def tenant_list(request: HttpRequest, vendor: UUID) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def tenant_create(request: HttpRequest, vendor: UUID) -> HttpResponse:
+def tenant_create(request: AuthenticatedRequest, vendor: UUID) -> HttpResponse:
     access = vendor_for_user(request, vendor, Capability.VENDOR_MANAGE_TENANTS)
     form = TenantCreateForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
@@ -76,7 +77,7 @@ def tenant_create(request: HttpRequest, vendor: UUID) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET"])
-def tenant_detail(request: HttpRequest, vendor: UUID, tenant: UUID) -> HttpResponse:
+def tenant_detail(request: AuthenticatedRequest, vendor: UUID, tenant: UUID) -> HttpResponse:
     access = vendor_for_user(request, vendor, Capability.VENDOR_VIEW)
     obj = selectors.tenant_get_for_vendor(vendor=access.vendor, public_id=tenant)
     context = {

@@ -136,6 +136,8 @@ class Row:
     ok: int | None = None
     expect: dict[str, int | str] = field(default_factory=dict)
     json: bool = False  # send ``data`` as a JSON body (API endpoints) instead of a form
+    # For patterns ``reverse`` cannot build (catch-all regexes): the literal path to request.
+    path: Callable[[World], str] | None = None
 
     @classmethod
     def adapt(cls, row: Any) -> Row:

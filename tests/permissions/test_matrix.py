@@ -93,7 +93,7 @@ def _client(world: Any, persona: str) -> Client:
 
 
 def _request(client: Client, row: Row, world: Any, method: str | None = None) -> Any:
-    url = reverse(row.name, kwargs=row.kwargs(world))
+    url = row.path(world) if row.path else reverse(row.name, kwargs=row.kwargs(world))
     data = row.data(world) if row.data else {}
     if row.json:
         body, content_type = json.dumps(data), "application/json"
