@@ -18,7 +18,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.http import require_POST
 
 from keyring import access, clusters, selectors, services
-from keyring.errors import KeyringError
+from keyring.errors import KeyringConflictError, KeyringError, KeyringNotFoundError
 from keyring.models import OrgRootKey, ProxyCluster
 from opencmk_crypto import fingerprint
 
@@ -101,11 +101,14 @@ def tenant_root(request: HttpRequest, body: dict[str, Any], public_id: UUID) -> 
 def _share(
     request: HttpRequest, body: dict[str, Any], root: OrgRootKey | None, members: Any
 ) -> dict[str, Any]:
+    recipient = _uuid(body.get("recipient"))
+    if recipient is None:
+        raise BadRequestError("recipient must be a user's public id.")
     if root is None:
-        raise BadRequestError("There is no root key to share yet.")
-    membership = members.filter(user__public_id=_uuid(body.get("recipient"))).first()
+        raise KeyringConflictError("There is no root key to share yet.")
+    membership = members.filter(user__public_id=recipient).first()
     if membership is None:
-        raise BadRequestError("The recipient is not a member of this organisation.")
+        raise KeyringNotFoundError("The recipient is not a member of this organisation.")
     share = services.root_share_create(
         root=root,
         actor=request.user,
@@ -119,7 +122,7 @@ def _share(
 def _uuid(value: object) -> UUID | None:
     try:
         return UUID(str(value))
-    except ValueError:
+    except (TypeError, ValueError):
         return None
 
 
@@ -144,7 +147,7 @@ def tenant_root_approve(
     acc = access.vendor_admin(request, public_id)
     root = selectors.pending_tenant_root_list(vendor=acc.vendor).filter(public_id=root_id).first()
     if root is None:
-        raise BadRequestError("No such pending tenant root key.")
+        raise KeyringNotFoundError("No such pending tenant root key.")
     approved = services.tenant_root_approve(
         root=root, actor=request.user, statement=body.get("statement")
     )
@@ -171,7 +174,7 @@ def cluster_revoke(
     acc = access.vendor_admin(request, public_id)
     cluster: ProxyCluster | None = selectors.cluster_get(vendor=acc.vendor, public_id=cluster_id)
     if cluster is None:
-        raise BadRequestError("No such proxy cluster.")
+        raise KeyringNotFoundError("No such proxy cluster.")
     revoked = clusters.proxy_cluster_revoke(
         cluster=cluster, actor=request.user, statement=body.get("statement")
     )

@@ -27,3 +27,9 @@ class KeyringPermissionError(KeyringError):
     """The actor may not do this (not an admin, holds no share of the root key)."""
 
     status = 403
+
+
+class KeyringNotFoundError(KeyringError):
+    """An object named in the request is not in this organisation (404, like the chokepoints)."""
+
+    status = 404

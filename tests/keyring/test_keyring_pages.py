@@ -17,9 +17,9 @@ from django.urls import reverse
 
 from keyring.models import UserKey
 from opencmk_crypto import OrgKeys, kid
-from tests.broker.factories import login
+from tests.broker.factories import enrol_totp, login
 
-from .conftest import blob_for, pub
+from .conftest import blob_for, pub, seal_to, with_user_key
 
 pytestmark = pytest.mark.django_db
 
@@ -140,3 +140,42 @@ def test_endpoints_reject_non_json_and_oversized_bodies(alice: Any) -> None:
     big = json.dumps({"x": "a" * 70_000})
     assert client.post(url, data=big, content_type="application/json").status_code == 400
     assert client.get(url).status_code == 405
+
+
+def test_another_vendors_admin_cannot_reach_this_vendors_objects_through_their_own(
+    pending_tenant_root: Any, oscar: Any, alice_key: Any
+) -> None:
+    """ACCEPTANCE Z-01: own organisation id, someone else's object id → 404, nothing changes."""
+    from keyring import services
+    from keyring.models import RootKeyShare, RootKeyStatus
+
+    enrol_totp(oscar)
+    other_vendor = oscar.vendor_memberships.get().vendor
+    oscar_key = with_user_key(oscar)
+    root = OrgKeys.generate()
+    services.vendor_root_create(
+        vendor=other_vendor,
+        user=oscar,
+        **pub(root),
+        recipient_kid=oscar_key.user_key.kid,
+        sealed_secret=seal_to(root.to_secret_bytes(), oscar_key.keys),
+    )
+    client = login(Client(), oscar)
+    own = other_vendor.public_id
+    approve = reverse("keyring:api_tenant_root_approve", args=[own, pending_tenant_root.public_id])
+    share = reverse("keyring:api_vendor_share", args=[own])
+    body = {
+        "recipient": str(alice_key.user.public_id),
+        "recipient_kid": alice_key.user_key.kid,
+        "sealed_secret": seal_to(root.to_secret_bytes(), alice_key.keys),
+    }
+
+    answers = [
+        client.post(approve, data="{}", content_type="application/json").status_code,
+        client.post(share, data=json.dumps(body), content_type="application/json").status_code,
+    ]
+
+    assert answers == [404, 404]
+    pending_tenant_root.refresh_from_db()
+    assert pending_tenant_root.status == RootKeyStatus.PENDING_APPROVAL
+    assert not RootKeyShare.objects.filter(recipient=alice_key.user).exists()
