@@ -168,6 +168,9 @@ ACCOUNT_PREVENT_ENUMERATION = True
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = False
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_LOGIN_BY_CODE_ENABLED = False
+# Adding or changing an e-mail address asks for the password again: verified addresses
+# decide who may accept an invitation.
+ACCOUNT_REAUTHENTICATION_REQUIRED = True
 ACCOUNT_REAUTHENTICATION_TIMEOUT = env_int("OPENCMK_REAUTH_SECONDS", 300, minimum=30)
 ACCOUNT_ADAPTER = "accounts.adapters.AccountAdapter"
 # Counted in the shared cache (Redis in production), so limits hold across workers.

@@ -163,3 +163,15 @@ def test_reauthentication_is_not_asked_for_plain_admin_actions(alice: Any, acme:
 
     assert response.status_code == 302
     assert acme.tenants.filter(tenant_id="t1").exists()
+
+
+def test_removing_an_email_address_needs_fresh_reauthentication(alice: Any) -> None:
+    # Added addresses stay unverified until their link is used; removal and primary need reauth.
+    alice.emailaddress_set.create(email="second@acme.test", verified=True)
+    client = login(Client(), alice, reauthenticated=False)
+
+    response = client.post(reverse("account_email"), {"action_remove": "", "email": "second@acme.test"})
+
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("account_reauthenticate"))
+    assert alice.emailaddress_set.filter(email="second@acme.test").exists()
