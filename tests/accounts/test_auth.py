@@ -170,7 +170,9 @@ def test_removing_an_email_address_needs_fresh_reauthentication(alice: Any) -> N
     alice.emailaddress_set.create(email="second@acme.test", verified=True)
     client = login(Client(), alice, reauthenticated=False)
 
-    response = client.post(reverse("account_email"), {"action_remove": "", "email": "second@acme.test"})
+    response = client.post(
+        reverse("account_email"), {"action_remove": "", "email": "second@acme.test"}
+    )
 
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("account_reauthenticate"))
