@@ -13,6 +13,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Max
@@ -29,6 +30,14 @@ _STATEMENT_KINDS = {
     "proxy-cluster": ChangeKind.CLUSTER,
     "proxy-cluster-revocation": ChangeKind.REVOCATION,
 }
+
+
+def cache_is_shared() -> bool:
+    """Only a cache every broker process sees (Redis) may stand in for the database: with a
+    per-process cache (the embedded default's LocMemCache under several gunicorn workers) one
+    worker would never see another's invalidation."""
+    backend = str(settings.CACHES["default"]["BACKEND"])
+    return not backend.endswith(("LocMemCache", "DummyCache"))
 
 
 def seq_cache_key(vendor_pk: int) -> str:
@@ -59,6 +68,8 @@ def change_record(
 
 def latest_seq(vendor_pk: int) -> int:
     """The vendor's newest change id: one cache round trip, or one query after a change."""
+    if not cache_is_shared():
+        return _db_latest_seq(vendor_pk)
     key, gen_key = seq_cache_key(vendor_pk), seq_generation_key(vendor_pk)
     found = cache.get_many([key, gen_key])
     generation, cached = found.get(gen_key), found.get(key)
@@ -69,8 +80,13 @@ def latest_seq(vendor_pk: int) -> int:
         generation = cache.get(gen_key)
     # Read the generation first, the database second: a commit in between replaces the
     # generation, so this (possibly older) value is never used after it.
+    top = _db_latest_seq(vendor_pk)
+    cache.set(key, (generation, top), SEQ_CACHE_SECONDS)
+    return top
+
+
+def _db_latest_seq(vendor_pk: int) -> int:
     top = ChangeLog.objects.filter(vendor_id=vendor_pk).aggregate(top=Max("id"))["top"]
-    cache.set(key, (generation, int(top or 0)), SEQ_CACHE_SECONDS)
     return int(top or 0)
 
 

@@ -26,7 +26,7 @@ from django.views.decorators.csrf import csrf_exempt
 from audit.actors import Actor
 from audit.services import record
 from keyring.models import ClusterStatus, ProxyCluster
-from kms_configs.changes import cluster_cache_key
+from kms_configs.changes import cache_is_shared, cluster_cache_key
 from vendors.models import Vendor
 
 SKEW_SECONDS = 60
@@ -63,7 +63,8 @@ class ProxyAuthError(Exception):
 def cluster_identity(cluster_id: str) -> ProxyIdentity | None:
     if not 0 < len(cluster_id) <= 64:
         return None
-    cached = cache.get(cluster_cache_key(cluster_id))
+    shared = cache_is_shared()
+    cached = cache.get(cluster_cache_key(cluster_id)) if shared else None
     if cached is None:
         row = (
             ProxyCluster.objects.filter(cluster_id=cluster_id)
@@ -79,7 +80,8 @@ def cluster_identity(cluster_id: str) -> ProxyIdentity | None:
             row["signing_public"],
             row["status"] == ClusterStatus.ACTIVE,
         )
-        cache.set(cluster_cache_key(cluster_id), cached, CLUSTER_CACHE_SECONDS)
+        if shared:
+            cache.set(cluster_cache_key(cluster_id), cached, CLUSTER_CACHE_SECONDS)
     pk, vendor_pk, vendor_public, signing, active = cached
     return ProxyIdentity(
         pk,
