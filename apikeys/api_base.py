@@ -14,7 +14,7 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.http import Http404
-from rest_framework import exceptions
+from rest_framework import exceptions, serializers
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -70,6 +70,18 @@ class IpRateThrottle(_Throttle):
         return self.cache_format % {"scope": self.scope, "ident": ident}
 
 
+class ConflictError(exceptions.APIException):
+    """409: the request is valid but clashes with the current state (taken id, used invitation)."""
+
+    status_code = 409
+    default_code = "conflict"
+    default_detail = "The request conflicts with the current state."
+
+    def __init__(self, detail: str | None = None, fields: dict[str, Any] | None = None) -> None:
+        super().__init__(detail)
+        self.fields = fields or {}
+
+
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """Every API error as ``{"error": code, "detail": text, "fields": {…}}``."""
     if isinstance(exc, Http404):
@@ -94,7 +106,7 @@ def error_body(exc: exceptions.APIException) -> dict[str, Any]:
         return {"error": "invalid", "detail": "The request is not valid.", "fields": fields}
     codes = exc.get_codes()
     code = codes if isinstance(codes, str) else exc.default_code
-    return {"error": code, "detail": str(exc.detail), "fields": {}}
+    return {"error": code, "detail": str(exc.detail), "fields": getattr(exc, "fields", {})}
 
 
 class BaseApi(APIView):
@@ -157,3 +169,27 @@ def _audit_use(request: Request, key: ApiKey, status: int) -> None:
                 "new_ip": new_ip,
             },
         )
+
+
+class StrictSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    """JSON input where a string field must be a JSON string: DRF would turn 12 into "12"."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, dict):
+            wrong = {
+                name: ["Not a valid string."]
+                for name, field in self.fields.items()
+                if isinstance(field, serializers.CharField)
+                and name in data
+                and data[name] is not None
+                and not isinstance(data[name], str)
+            }
+            if wrong:
+                raise exceptions.ValidationError(wrong)
+        return super().to_internal_value(data)
+
+
+def query_data(request: Request) -> dict[str, str]:
+    """Query parameters as a plain dict: DRF reads a QueryDict with HTML-form leniency
+    (``?status=`` would mean "not given"), while a JSON API should refuse what it cannot use."""
+    return {name: request.query_params[name] for name in request.query_params}

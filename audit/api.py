@@ -12,7 +12,7 @@ from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from apikeys.api_base import BaseApi
+from apikeys.api_base import BaseApi, StrictSerializer, query_data
 from apikeys.models import KeyKind, Scope
 from audit.selectors import AuditFilters, tenant_events, vendor_events, vendor_page
 
@@ -40,7 +40,7 @@ class AuditEventOut(serializers.Serializer):
     hash = serializers.CharField()
 
 
-class VendorEventsQuery(serializers.Serializer):
+class VendorEventsQuery(StrictSerializer):
     cursor = serializers.CharField(
         required=False, allow_null=True, allow_blank=True, default=None, max_length=200
     )
@@ -52,7 +52,7 @@ class VendorEventsOut(serializers.Serializer):
     next_cursor = serializers.CharField(allow_null=True)
 
 
-class TenantEventsQuery(serializers.Serializer):
+class TenantEventsQuery(StrictSerializer):
     after = serializers.IntegerField(required=False, default=0, min_value=0)
     limit = serializers.IntegerField(required=False, default=100, min_value=1, max_value=MAX_LIMIT)
 
@@ -75,7 +75,7 @@ class VendorAuditEventsApi(BaseApi):
         responses=VendorEventsOut,
     )
     def get(self, request: Request) -> Response:
-        query = VendorEventsQuery(data=request.query_params)
+        query = VendorEventsQuery(data=query_data(request))
         query.is_valid(raise_exception=True)
         q = query.validated_data
         events = vendor_events(vendor=self.key.vendor, filters=AuditFilters())
@@ -95,7 +95,7 @@ class TenantAuditEventsApi(BaseApi):
         responses=TenantEventsOut,
     )
     def get(self, request: Request) -> Response:
-        query = TenantEventsQuery(data=request.query_params)
+        query = TenantEventsQuery(data=query_data(request))
         query.is_valid(raise_exception=True)
         after, limit = query.validated_data["after"], query.validated_data["limit"]
         events = tenant_events(tenant=self.key.tenant, filters=AuditFilters())

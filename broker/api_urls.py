@@ -5,7 +5,9 @@ The proxy API (``/api/v1/proxy/``) is mounted separately by broker/urls.py.
 
 from __future__ import annotations
 
-from django.urls import path
+from django.http import HttpRequest, JsonResponse
+from django.urls import path, re_path
+from django.views.decorators.csrf import csrf_exempt
 
 from apikeys.schema import SchemaApi, api_docs
 from audit.api import TenantAuditEventsApi, VendorAuditEventsApi
@@ -43,4 +45,14 @@ urlpatterns = [
     path("tenant/audit-events", TenantAuditEventsApi.as_view(), name="tenant_audit_events"),
     path("schema/", SchemaApi.as_view(), name="schema"),
     path("docs/", api_docs, name="docs"),
+    # Anything else under /api/v1/vendor|tenant (a mistyped path, an id that is not a UUID) is
+    # a JSON 404 in the API's error format, not the portal's HTML page.
+    re_path(
+        r"^(?:vendor|tenant)/.*$", csrf_exempt(lambda request: not_found(request)), name="not_found"
+    ),
 ]
+
+
+def not_found(request: HttpRequest) -> JsonResponse:
+    body = {"error": "not_found", "detail": "No such API endpoint or object.", "fields": {}}
+    return JsonResponse(body, status=404)

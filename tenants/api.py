@@ -15,13 +15,14 @@ from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from apikeys.api_base import BaseApi
+from apikeys.api_base import BaseApi, ConflictError, StrictSerializer, query_data
 from apikeys.models import KeyKind, Scope
+from apikeys.schema import ErrorOut
 from tenants.api_status import TenantStatusOut, tenant_status
 from tenants.lifecycle import BULK_MAX, BulkItem, tenant_create_bulk, tenant_delete, tenant_rename
 from tenants.models import TENANT_ID_RE, Tenant, TenantStatus
 from tenants.selectors import tenant_get_for_vendor, tenant_page
-from tenants.services import tenant_create
+from tenants.services import TenantIdTakenError, tenant_create
 
 
 class TenantOut(serializers.Serializer):
@@ -34,20 +35,28 @@ class TenantOut(serializers.Serializer):
     updated_at = serializers.DateTimeField()
 
 
-class TenantCreateIn(serializers.Serializer):
+# A name must contain something besides spaces (leading and trailing spaces are trimmed).
+_NAME_RE = r"\S"
+
+
+class TenantCreateIn(StrictSerializer):
     tenant_id = serializers.RegexField(TENANT_ID_RE, max_length=128)
-    name = serializers.CharField(max_length=200)
+    name = serializers.RegexField(_NAME_RE, max_length=200)
     admin_email = serializers.EmailField(required=False, allow_null=True, default=None)
 
 
-class TenantUpdateIn(serializers.Serializer):
-    name = serializers.CharField(max_length=200)
+class TenantUpdateIn(StrictSerializer):
+    """PATCH semantics: fields left out stay as they are."""
+
+    name = serializers.RegexField(_NAME_RE, max_length=200, required=False)
 
 
-class TenantListQuery(serializers.Serializer):
+class TenantListQuery(StrictSerializer):
     search = serializers.CharField(required=False, default="", allow_blank=True, max_length=200)
     status = serializers.ChoiceField(choices=TenantStatus.choices, required=False, default="")
-    cursor = serializers.CharField(required=False, allow_null=True, default=None, max_length=800)
+    cursor = serializers.CharField(
+        required=False, allow_null=True, allow_blank=True, default=None, max_length=800
+    )
     limit = serializers.IntegerField(required=False, default=50, min_value=1, max_value=200)
 
 
@@ -56,7 +65,7 @@ class TenantPageOut(serializers.Serializer):
     next_cursor = serializers.CharField(allow_null=True)
 
 
-class TenantBulkIn(serializers.Serializer):
+class TenantBulkIn(StrictSerializer):
     # Items are validated one by one in the view, so one bad item cannot fail the whole call.
     tenants = serializers.ListField(
         child=serializers.DictField(), min_length=1, max_length=BULK_MAX
@@ -95,7 +104,7 @@ class TenantListCreateApi(_VendorApi):
         operation_id="tenants_list", parameters=[TenantListQuery], responses=TenantPageOut
     )
     def get(self, request: Request) -> Response:
-        query = TenantListQuery(data=request.query_params)
+        query = TenantListQuery(data=query_data(request))
         query.is_valid(raise_exception=True)
         q = query.validated_data
         page = tenant_page(
@@ -109,12 +118,17 @@ class TenantListCreateApi(_VendorApi):
         return Response(TenantPageOut(body).data)
 
     @extend_schema(
-        operation_id="tenants_create", request=TenantCreateIn, responses={201: TenantOut}
+        operation_id="tenants_create",
+        request=TenantCreateIn,
+        responses={201: TenantOut, 409: ErrorOut},
     )
     def post(self, request: Request) -> Response:
         data = TenantCreateIn(data=request.data)
         data.is_valid(raise_exception=True)
-        tenant = tenant_create(actor=self.actor, vendor=self.key.vendor, **data.validated_data)
+        try:
+            tenant = tenant_create(actor=self.actor, vendor=self.key.vendor, **data.validated_data)
+        except TenantIdTakenError as exc:
+            raise ConflictError("The tenant id is taken.", fields=exc.message_dict) from None
         return Response(TenantOut(tenant).data, status=status.HTTP_201_CREATED)
 
 
@@ -174,7 +188,8 @@ class TenantDetailApi(_VendorApi):
         obj = self.tenant(tenant)
         data = TenantUpdateIn(data=request.data)
         data.is_valid(raise_exception=True)
-        obj = tenant_rename(actor=self.actor, tenant=obj, name=data.validated_data["name"])
+        if "name" in data.validated_data:
+            obj = tenant_rename(actor=self.actor, tenant=obj, name=data.validated_data["name"])
         return Response(TenantOut(obj).data)
 
     @extend_schema(

@@ -9,7 +9,7 @@ from __future__ import annotations
 from uuid import UUID
 
 from drf_spectacular.utils import extend_schema
-from rest_framework import exceptions, serializers, status
+from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -20,17 +20,12 @@ from accounts.services import (
     invitation_resend,
     invitation_revoke,
 )
+from apikeys.api_base import ConflictError, StrictSerializer
 from apikeys.models import Scope
 from apikeys.schema import ErrorOut
 from tenants.api import _VendorApi
 from tenants.selectors import tenant_invitation_get, tenant_invitation_list
 from vendors.models import Role
-
-
-class ConflictError(exceptions.APIException):
-    status_code = 409
-    default_code = "conflict"
-    default_detail = "The request conflicts with the current state."
 
 
 class InvitationOut(serializers.Serializer):
@@ -43,7 +38,7 @@ class InvitationOut(serializers.Serializer):
     expires_at = serializers.DateTimeField()
 
 
-class InvitationCreateIn(serializers.Serializer):
+class InvitationCreateIn(StrictSerializer):
     email = serializers.EmailField()
 
 

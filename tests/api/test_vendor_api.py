@@ -66,7 +66,8 @@ def test_validation_errors_use_the_one_error_format(api: ApiClient, globex: Any)
     body = response.json()
     assert body["error"] == "invalid" and set(body["fields"]) == {"tenant_id", "name"}
     taken = api.post(TENANTS, {"tenant_id": "globex", "name": "Again"})
-    assert taken.status_code == 400 and "tenant_id" in taken.json()["fields"]
+    assert taken.status_code == 409 and taken.json()["error"] == "conflict"
+    assert "tenant_id" in taken.json()["fields"]
     assert api.get(f"{TENANTS}?limit=0").json()["fields"] == {"limit": [mock_text()]}
 
 
