@@ -12,12 +12,22 @@ import base64
 import hmac
 import logging
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from typing import Any
 
-import orjson
-
 from tenant_security_proxy import __version__, errors
+from tenant_security_proxy.asgi import (
+    NO_CONTENT,
+    Receive,
+    Scope,
+    Send,
+    bad_request,
+    custom_fields,
+    icl_fields,
+    lifespan,
+    read_json,
+    respond,
+)
 from tenant_security_proxy.edek import encode_edek_b64
 from tenant_security_proxy.errors import ProxyError
 from tenant_security_proxy.eventlog import proxy_event, rfc3339_now
@@ -27,14 +37,7 @@ from tenant_security_proxy.state import EventSink, ProxyState
 
 log = logging.getLogger("tenant_security_proxy.api")
 
-Scope = Mapping[str, Any]
-Receive = Callable[[], Awaitable[dict[str, Any]]]
-Send = Callable[[dict[str, Any]], Awaitable[None]]
 Handler = Callable[[dict[str, Any]], Awaitable[Any]]
-
-MAX_BODY_BYTES = 4 * 1024 * 1024
-_JSON_HEADERS = [(b"content-type", b"application/json")]
-_ICL_OPTIONAL = ("dataLabel", "sourceIp", "objectId", "requestId")
 
 STATS = RequestStats()
 
@@ -43,40 +46,8 @@ def _b64(raw: bytes) -> str:
     return base64.b64encode(raw).decode("ascii")
 
 
-def _bad(message: str) -> ProxyError:
-    return ProxyError(errors.INVALID_REQUEST_BODY, message)
-
-
-def icl_fields(body: Mapping[str, Any]) -> dict[str, str]:
-    """`iclFields` with `requestingId` required and the optional fields absent or null."""
-    fields = body.get("iclFields")
-    if not isinstance(fields, dict):
-        raise _bad("iclFields must be an object")
-    requesting = fields.get("requestingId")
-    if not isinstance(requesting, str) or not requesting:
-        raise _bad("iclFields.requestingId is required")
-    out = {"requestingId": requesting}
-    for name in _ICL_OPTIONAL:
-        value = fields.get(name)
-        if value is None:
-            continue
-        if not isinstance(value, str):
-            raise _bad(f"iclFields.{name} must be a string")
-        out[name] = value
-    return out
-
-
-def custom_fields(body: Mapping[str, Any]) -> dict[str, str]:
-    fields = body.get("customFields")
-    if fields is None:
-        return {}
-    if not isinstance(fields, dict) or not all(isinstance(v, str) for v in fields.values()):
-        raise _bad("customFields must be an object of strings")
-    return fields
-
-
 class ProxyApi:
-    """ASGI app. `secrets` handles key derivation; `on_client_event` validates client events."""
+    """ASGI app. `derive` answers key/derive-with-secret-path; `validate_event` checks event names."""
 
     def __init__(
         self,
@@ -109,7 +80,7 @@ class ProxyApi:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
-            await _lifespan(receive, send)
+            await lifespan(receive, send)
             return
         if scope["type"] != "http":
             return
@@ -118,12 +89,12 @@ class ProxyApi:
             await self._not_routed(scope, send)
             return
         if scope["method"] != "POST":
-            await _respond(send, 405, {"code": 100, "message": "Use POST."})
+            await respond(send, 405, {"code": 100, "message": "Use POST."})
             return
         started = time.perf_counter()
         name, handler = route
         status, payload, tenant, code = await self._handle(scope, receive, name, handler)
-        await _respond(send, status, payload)
+        await respond(send, status, payload)
         # Only known tenants get their own label: random ids must not grow the metrics unboundedly.
         label = tenant if tenant in self.state.tenants else "_unknown"
         STATS.record(label, name, code, time.perf_counter() - started)
@@ -135,7 +106,7 @@ class ProxyApi:
         body: dict[str, Any] = {}
         try:
             self._authorize(scope)
-            body = await _read_json(receive)
+            body = await read_json(receive)
             raw_tenant = body.get("tenantId")
             tenant = raw_tenant if isinstance(raw_tenant, str) else ""
             result = await handler(body)
@@ -145,8 +116,8 @@ class ProxyApi:
         except Exception:
             log.exception("unhandled error in API handler")
             return 500, {"code": 100, "message": "Unknown request error occurred"}, "", "100"
-        if result is _NO_CONTENT:
-            return 204, _NO_CONTENT, tenant, "0"
+        if result is NO_CONTENT:
+            return 204, NO_CONTENT, tenant, "0"
         return 200, result, tenant, "0"
 
     def _authorize(self, scope: Scope) -> None:
@@ -160,13 +131,13 @@ class ProxyApi:
 
     async def _not_routed(self, scope: Scope, send: Send) -> None:
         if scope["path"] == "/" and scope["method"] == "GET":
-            await _respond(
+            await respond(
                 send,
                 200,
                 {"service": "opencmk-tenant-security-proxy", "port": "api", "version": __version__},
             )
         else:
-            await _respond(send, 404, {"code": 100, "message": "Unknown route."})
+            await respond(send, 404, {"code": 100, "message": "Unknown route."})
 
     # ---- events --------------------------------------------------------------------------
 
@@ -240,7 +211,7 @@ class ProxyApi:
         icl_fields(body)
         ids = body.get("documentIds")
         if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
-            raise _bad("documentIds must be a list of strings")
+            raise bad_request("documentIds must be a list of strings")
         _check_batch(len(ids))
         tenant = self.state.tenant(body.get("tenantId"))
         results = await asyncio.gather(
@@ -261,7 +232,7 @@ class ProxyApi:
         icl_fields(body)
         edeks = body.get("edeks")
         if not isinstance(edeks, dict):
-            raise _bad("edeks must be an object")
+            raise bad_request("edeks must be an object")
         _check_batch(len(edeks))
         tenant = self.state.tenant(body.get("tenantId"))
         ids = list(edeks)
@@ -283,7 +254,7 @@ class ProxyApi:
         icl_fields(body)
         new_tenant_id = body.get("newTenantId")
         if not isinstance(new_tenant_id, str) or not new_tenant_id:
-            raise _bad("newTenantId is required")
+            raise bad_request("newTenantId is required")
         tenant = self.state.tenant(body.get("tenantId"))
         new_tenant = self.state.tenant(new_tenant_id)
         dek, old = await self.keys.unwrap(tenant, body.get("encryptedDocumentKey"))
@@ -313,7 +284,7 @@ class ProxyApi:
             isinstance(paths, dict)
             and sum(len(v) if isinstance(v, list) else 1 for v in paths.values()) > MAX_DERIVE_PATHS
         ):
-            raise _bad(f"at most {MAX_DERIVE_PATHS} derivation paths per request")
+            raise bad_request(f"at most {MAX_DERIVE_PATHS} derivation paths per request")
         if self._derive is None:
             raise ProxyError(errors.UNKNOWN_ERROR, "Key derivation is not available.")
         result = await self._derive(tenant, body)
@@ -341,7 +312,7 @@ class ProxyApi:
         if timestamp is not None and (
             not isinstance(timestamp, int) or isinstance(timestamp, bool)
         ):
-            raise _bad("timestampMillis must be an integer")
+            raise bad_request("timestampMillis must be an integer")
         event = proxy_event(
             name,
             tenant_id,
@@ -357,7 +328,7 @@ class ProxyApi:
         icl_fields(body)
         operations = body.get("operations")
         if not isinstance(operations, dict):
-            raise _bad("operations must be an object")
+            raise bad_request("operations must be an object")
         tenant = self.state.tenant(body.get("tenantId"))
         wraps = unwraps = 0
         for counts in operations.values():
@@ -372,10 +343,9 @@ class ProxyApi:
             wraps=wraps,
             unwraps=unwraps,
         )
-        return _NO_CONTENT
+        return NO_CONTENT
 
 
-_NO_CONTENT = object()
 _FAILURE_EVENTS = {
     "wrap": "KMS_WRAP",
     "batch-wrap": "KMS_WRAP",
@@ -394,54 +364,4 @@ def _count(value: object) -> int:
 
 def _check_batch(size: int) -> None:
     if size > MAX_BATCH:
-        raise _bad(f"at most {MAX_BATCH} documents per batch")
-
-
-async def _read_json(receive: Receive) -> dict[str, Any]:
-    message = await receive()
-    body = message.get("body", b"")
-    if message.get("more_body"):
-        chunks = [body]
-        size = len(body)
-        while message.get("more_body"):
-            message = await receive()
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > MAX_BODY_BYTES:
-                raise _bad("Request body too large.")
-            chunks.append(chunk)
-        body = b"".join(chunks)
-    try:
-        value = orjson.loads(body)
-    except ValueError:  # orjson.JSONDecodeError is a ValueError
-        raise _bad("Request body was not valid JSON.") from None
-    if not isinstance(value, dict):
-        raise _bad("Request body must be a JSON object.")
-    return value
-
-
-async def _respond(send: Send, status: int, payload: Any) -> None:
-    if payload is _NO_CONTENT:
-        await send({"type": "http.response.start", "status": status, "headers": []})
-        await send({"type": "http.response.body", "body": b""})
-        return
-    body = orjson.dumps(payload)
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [*_JSON_HEADERS, (b"content-length", str(len(body)).encode())],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
-
-
-async def _lifespan(receive: Receive, send: Send) -> None:
-    # The runtime (sync loop, event hub) is started by the caller, not by the server's lifespan.
-    while True:
-        message = await receive()
-        if message["type"] == "lifespan.startup":
-            await send({"type": "lifespan.startup.complete"})
-        elif message["type"] == "lifespan.shutdown":
-            await send({"type": "lifespan.shutdown.complete"})
-            return
+        raise bad_request(f"at most {MAX_BATCH} documents per batch")

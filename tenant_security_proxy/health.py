@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 from tenant_security_proxy import __version__, metrics
-from tenant_security_proxy.api import Receive, Scope, Send, _lifespan
+from tenant_security_proxy.asgi import Receive, Scope, Send, lifespan
 from tenant_security_proxy.state import ProxyState
 
 
@@ -54,7 +54,7 @@ class HealthApp:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
-            await _lifespan(receive, send)
+            await lifespan(receive, send)
             return
         if scope["type"] != "http":
             return

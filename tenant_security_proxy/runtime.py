@@ -151,5 +151,10 @@ class Runtime:
             "config_age_s": None if age is None else round(age, 3),
             "max_staleness_s": self.state.max_staleness_s,
             "sealed": self.state.sealed,
+            "canaries_pending": sum(
+                c.canary == "pending"
+                for t in self.state.tenants.values()
+                for c in t.configs.values()
+            ),
             "revoked": self.state.revoked,
         }

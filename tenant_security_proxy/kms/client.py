@@ -11,7 +11,7 @@ import random
 import threading
 import time
 from collections.abc import Awaitable, Callable
-from concurrent.futures import Executor, ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from typing import TypeVar
 
 from tenant_security_proxy.kms import metrics
@@ -95,6 +95,7 @@ class KmsClient:
         self._sleep = sleep
         self._rng = rng or random.Random()  # noqa: S311 - jitter, not cryptography
         self._prepared = False
+        self._in_flight: set[Future[bytes]] = set()
 
     def __repr__(self) -> str:
         # Never the config: it holds the tenant's credentials.
@@ -122,6 +123,11 @@ class KmsClient:
         self._prepared = True
 
     async def close(self) -> None:
+        """Closes the SDK sessions once calls still running in the pool (e.g. past their
+        deadline, waiting on a hung KMS) have ended, so no socket is pulled from under them."""
+        pending = [asyncio.wrap_future(work) for work in list(self._in_flight)]
+        if pending:
+            await asyncio.wait(pending, timeout=self.timeout_s + 1.0)
         loop = asyncio.get_running_loop()
         await loop.run_in_executor(self._executor, self.provider.close)
 
@@ -189,7 +195,8 @@ class KmsClient:
         # The slot is freed when the *thread* finishes (not when we stop waiting), so calls
         # stuck in a slow KMS keep counting against this tenant's bulkhead.
         work = self._executor.submit(self._run, operation, fn, arg)
-        work.add_done_callback(lambda _: self._breaker.release_slot())
+        self._in_flight.add(work)
+        work.add_done_callback(self._finished)
         try:
             return await asyncio.wait_for(asyncio.wrap_future(work), deadline - self._clock())
         except TimeoutError:
@@ -197,6 +204,11 @@ class KmsClient:
                 f"{self.provider.provider} did not answer {operation} within {self.timeout_s} s",
                 retryable=False,
             ) from None
+
+    def _finished(self, work: Future[bytes]) -> None:
+        # In the worker thread (or at once, if cancelled before it started).
+        self._in_flight.discard(work)
+        self._breaker.release_slot()
 
     def _run(self, operation: str, fn: Callable[[T], bytes], arg: T) -> bytes:
         # In the worker thread: translate SDK exceptions at the boundary (STYLE.md).
