@@ -47,7 +47,7 @@ def _b64(raw: bytes) -> str:
 
 
 class ProxyApi:
-    """ASGI app. `derive` answers key/derive-with-secret-path; `validate_event` checks event names."""
+    """ASGI app; `derive` serves key/derive-with-secret-path, `validate_event` checks names."""
 
     def __init__(
         self,
