@@ -22,7 +22,7 @@ def _tenant(w: World) -> dict[str, Any]:
     return {"public_id": w.tenant.public_id}
 
 
-def _api(name: str, org: str, kwargs: Any = lambda w: {}) -> Row:
+def _api(name: str, org: str, kwargs: Any = lambda w: {}, ok: int = 400) -> Row:
     return Row(
         name,
         org=org,
@@ -31,7 +31,7 @@ def _api(name: str, org: str, kwargs: Any = lambda w: {}) -> Row:
         viewer=False,
         json=True,
         data=lambda w: {},
-        ok=400,
+        ok=ok,
     )
 
 
