@@ -38,6 +38,36 @@ def kms_draft(**overrides: Any) -> ConfigDraft:
     return ConfigDraft(config=dict(VAULT_CONFIG), **overrides)
 
 
+# Argon2id (INTERACTIVE, the floor keyring accepts) costs ~0.2 s per user key: wrap each pooled
+# key once per session and hand the same blobs to every test's users (each test has a fresh
+# database, so kids stay unique within a test).
+_KEY_POOL: list[tuple[OrgKeys, dict[str, Any]]] = []
+
+
+def pooled_user_keys(user: Any, index: int) -> OrgKeys:
+    """What ``browser.user_keys`` does (user key created from a passphrase blob), faster."""
+    from keyring.services import user_key_create
+    from opencmk_crypto import MEMLIMIT_INTERACTIVE, OPSLIMIT_INTERACTIVE, b64e, wrap_secret
+
+    while len(_KEY_POOL) <= index:
+        keys = OrgKeys.generate()
+        blob = wrap_secret(
+            keys.to_secret_bytes(),
+            "pooled key passphrase",
+            opslimit=OPSLIMIT_INTERACTIVE,
+            memlimit=MEMLIMIT_INTERACTIVE,
+        )
+        _KEY_POOL.append((keys, blob))
+    keys, blob = _KEY_POOL[index]
+    user_key_create(
+        user=user,
+        signing_public=b64e(keys.signing_public),
+        encryption_public=b64e(keys.encryption_public),
+        wrapped_secret=blob,
+    )
+    return keys
+
+
 @dataclass
 class World:
     vendor: Any
@@ -49,6 +79,7 @@ class World:
     cluster: ProxyCluster
     cluster_keys: OrgKeys
     capture: Any = None
+    next_key: int = 2
 
     @contextlib.contextmanager
     def committed(self) -> Iterator[None]:
@@ -67,7 +98,8 @@ class World:
         tenant = TenantFactory(vendor=self.vendor, tenant_id=tenant_id)
         admin = UserFactory()
         TenantMembershipFactory(tenant=tenant, user=admin, role="admin")
-        member = browser.user_keys(admin, "tenant admin passphrase")
+        member = pooled_user_keys(admin, self.next_key)
+        self.next_key += 1
         root = browser.tenant_root_keys(
             tenant, admin, member, vendor_admin=self.alice, vendor_root=self.vendor_root
         )
@@ -83,9 +115,9 @@ class World:
 def world(
     acme: Any, globex: Tenant, alice: Any, bob: Any, django_capture_on_commit_callbacks: Any
 ) -> World:
-    alice_keys = browser.user_keys(alice, "alice key passphrase")
+    alice_keys = pooled_user_keys(alice, 0)
     vendor_root = browser.vendor_root_keys(acme, alice, alice_keys)
-    bob_keys = browser.user_keys(bob, "bob key passphrase")
+    bob_keys = pooled_user_keys(bob, 1)
     root = browser.tenant_root_keys(
         globex, bob, bob_keys, vendor_admin=alice, vendor_root=vendor_root
     )
