@@ -17,6 +17,7 @@ from accounts.roles import Capability
 from accounts.services import InvitationError, invitation_resend, invitation_revoke
 from accounts.types import AuthenticatedRequest
 from audit.actors import Actor
+from audit.services import record_view
 from tenants import selectors, services
 from tenants.access import tenant_for_user
 
@@ -39,6 +40,7 @@ def dashboard(request: AuthenticatedRequest, tenant: UUID) -> HttpResponse:
 @require_http_methods(["GET"])
 def members(request: AuthenticatedRequest, tenant: UUID) -> HttpResponse:
     access = tenant_for_user(request, tenant, Capability.TENANT_VIEW)
+    record_view(request, action="tenant_members.viewed", vendor=None, tenant=access.tenant)
     context = {
         "access": access,
         "tenant": access.tenant,

@@ -15,6 +15,7 @@ from accounts.models import Invitation
 from accounts.roles import Capability
 from accounts.types import AuthenticatedRequest
 from audit.actors import Actor
+from audit.services import record_view
 from tenants import selectors, services
 from tenants.forms import TenantCreateForm, TenantFilterForm
 from vendors.access import vendor_for_user
@@ -80,6 +81,8 @@ def tenant_create(request: AuthenticatedRequest, vendor: UUID) -> HttpResponse:
 def tenant_detail(request: AuthenticatedRequest, vendor: UUID, tenant: UUID) -> HttpResponse:
     access = vendor_for_user(request, vendor, Capability.VENDOR_VIEW)
     obj = selectors.tenant_get_for_vendor(vendor=access.vendor, public_id=tenant)
+    # DESIGN.md §9: the tenant sees in its own chain every time its vendor looks at it.
+    record_view(request, action="tenant.viewed", vendor=access.vendor, tenant=obj, target=obj)
     context = {
         "access": access,
         "vendor": access.vendor,

@@ -197,3 +197,16 @@ def test_viewer_sees_members_but_not_invitations_or_controls(
     assert b"bob@globex.test" in response.content
     assert b"Change role" not in response.content
     assert b"Invite a member" not in response.content
+
+
+def test_the_vendor_looking_at_a_tenant_is_recorded_in_the_tenants_chain(
+    alice_client: Client, acme: Any, globex: Any
+) -> None:
+    alice_client.get(
+        reverse(
+            "tenants:vendor_detail", kwargs={"vendor": acme.public_id, "tenant": globex.public_id}
+        )
+    )
+
+    event = AuditEvent.objects.get(action="tenant.viewed")
+    assert event.chain.tenant_public_id == globex.public_id
