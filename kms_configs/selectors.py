@@ -95,3 +95,50 @@ def policy_history(*, tenant: Tenant) -> QuerySet[TenantPolicy]:
     return (
         TenantPolicy.objects.filter(tenant=tenant).select_related("signed_by").order_by("-version")
     )
+
+
+@dataclass(frozen=True)
+class TenantKmsSummary:
+    """What a vendor may see of a tenant's configuration: metadata only, never content."""
+
+    policy_version: int
+    configs: list[dict[str, Any]]  # {"config_id", "provider", "state"}
+    logging: bool
+    leasing: bool
+    clusters: list[str]
+    last_report_age_seconds: int | None
+
+
+def tenant_kms_summaries(*, tenants: list[Tenant]) -> dict[int, TenantKmsSummary]:
+    """Per tenant pk, for vendor list and detail pages: two queries for any number of tenants."""
+    from django.db.models import Max
+
+    pks = [t.pk for t in tenants]
+    payloads = dict(
+        TenantPolicy.objects.filter(tenant_id__in=pks, current=True).values_list(
+            "tenant_id", "payload"
+        )
+    )
+    latest = dict(
+        ProxyHeartbeat.objects.filter(tenant_id__in=pks)
+        .values("tenant_id")
+        .annotate(last=Max("received_at"))
+        .values_list("tenant_id", "last")
+    )
+    now = timezone.now()
+    out = {}
+    for tenant in tenants:
+        payload = payloads.get(tenant.pk, {})
+        last = latest.get(tenant.pk)
+        out[tenant.pk] = TenantKmsSummary(
+            policy_version=int(payload.get("version", 0)),
+            configs=[
+                {k: e[k] for k in ("config_id", "provider", "state")}
+                for e in payload.get("kms_configs", [])
+            ],
+            logging=bool(payload.get("logging")),
+            leasing=bool(payload.get("leasing", {}).get("enabled")),
+            clusters=list(payload.get("clusters", [])),
+            last_report_age_seconds=None if last is None else int((now - last).total_seconds()),
+        )
+    return out

@@ -104,3 +104,21 @@ def test_the_status_snippet_shows_metadata_and_age(world: Any, proxy: Any) -> No
         "kms_configs/_proxy_status.html", {"proxy_status": TenantProxyStatus(0)}
     )
     assert "No proxy has reported" in empty
+
+
+def test_vendor_summaries_show_metadata_only_in_two_queries(
+    world: Any, django_assert_num_queries: Any
+) -> None:
+    from kms_configs.selectors import tenant_kms_summaries
+
+    world.publish()
+    other = world.new_tenant("initech")
+    with django_assert_num_queries(2):
+        summaries = tenant_kms_summaries(tenants=[world.tenant, other.tenant])
+    globex = summaries[world.tenant.pk]
+    assert globex.policy_version == 1
+    assert [c["provider"] for c in globex.configs] == ["vault-transit"]
+    assert globex.clusters == [world.cluster.cluster_id]
+    assert (globex.logging, globex.leasing, globex.last_report_age_seconds) == (False, False, None)
+    assert "token" not in str(globex)
+    assert summaries[other.tenant.pk].policy_version == 0
