@@ -115,7 +115,7 @@ class BaseApi(APIView):
     throttle_classes = [KeyRateThrottle]
     schema = ApiAutoSchema()
     key_kind: ClassVar[str]
-    required_scope: ClassVar[str]
+    required_scope: str  # views needing another scope per method set it in get_permissions
 
     def get_exception_handler(self) -> Any:
         return api_exception_handler
@@ -124,7 +124,7 @@ class BaseApi(APIView):
         # The per-IP limit comes before authentication, so floods of bad keys are limited too.
         ip_throttle = IpRateThrottle()
         if not ip_throttle.allow_request(request, self):
-            self.throttled(request, ip_throttle.wait())
+            self.throttled(request, ip_throttle.wait() or 1.0)
         super().initial(request, *args, **kwargs)
 
     def finalize_response(

@@ -32,7 +32,8 @@ class ErrorOut(serializers.Serializer):
 
     error = serializers.CharField(help_text="A stable code: invalid, not_found, throttled, …")
     detail = serializers.CharField()
-    fields = serializers.DictField(help_text="Per-field messages when error is 'invalid'.")
+    # Declared fields are popped off the class by DRF, so this does not shadow .fields.
+    fields = serializers.DictField(help_text="Per-field messages when error is 'invalid'.")  # type: ignore[assignment]
 
 
 # Every operation can answer these; listing them lets clients (and schemathesis) rely on them.

@@ -14,14 +14,14 @@ from vendors.models import Vendor
 
 def api_key_list(*, vendor: Vendor, tenant: Tenant | None = None) -> QuerySet[ApiKey]:
     return (
-        vendor.api_keys.filter(tenant=tenant)
+        ApiKey.objects.filter(vendor=vendor, tenant=tenant)
         .select_related("created_by")
         .order_by("revoked_at", "-created_at")
     )
 
 
 def api_key_get(*, vendor: Vendor, tenant: Tenant | None, public_id: UUID) -> ApiKey:
-    key = vendor.api_keys.filter(tenant=tenant, public_id=public_id).first()
+    key = ApiKey.objects.filter(vendor=vendor, tenant=tenant, public_id=public_id).first()
     if key is None:
         raise Http404("No such API key.")
     return key

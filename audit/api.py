@@ -35,7 +35,7 @@ class AuditEventOut(serializers.Serializer):
     ip = serializers.CharField()
     user_agent = serializers.CharField()
     request_id = serializers.CharField()
-    data = serializers.JSONField()
+    data = serializers.JSONField()  # type: ignore[assignment]
     prev_hash = serializers.CharField()
     hash = serializers.CharField()
 

@@ -27,6 +27,12 @@ from vendors.api import ClusterDetailApi, ClusterListApi
 
 app_name = "api"
 
+
+def not_found(request: HttpRequest, rest: str = "") -> JsonResponse:
+    body = {"error": "not_found", "detail": "No such API endpoint or object.", "fields": {}}
+    return JsonResponse(body, status=404)
+
+
 _T = "vendor/tenants/<uuid:tenant>"
 _I = f"{_T}/invitations/<uuid:invitation>"
 
@@ -47,12 +53,5 @@ urlpatterns = [
     path("docs/", api_docs, name="docs"),
     # Anything else under /api/v1/vendor|tenant (a mistyped path, an id that is not a UUID) is
     # a JSON 404 in the API's error format, not the portal's HTML page.
-    re_path(
-        r"^(?:vendor|tenant)/.*$", csrf_exempt(lambda request: not_found(request)), name="not_found"
-    ),
+    re_path(r"^(?P<rest>(?:vendor|tenant)/.*)$", csrf_exempt(not_found), name="not_found"),
 ]
-
-
-def not_found(request: HttpRequest) -> JsonResponse:
-    body = {"error": "not_found", "detail": "No such API endpoint or object.", "fields": {}}
-    return JsonResponse(body, status=404)

@@ -76,7 +76,7 @@ class BulkItemOut(serializers.Serializer):
     index = serializers.IntegerField()
     ok = serializers.BooleanField()
     tenant = TenantOut(allow_null=True)
-    errors = serializers.DictField(allow_null=True)
+    errors = serializers.DictField(allow_null=True)  # type: ignore[assignment]
 
 
 class TenantBulkOut(serializers.Serializer):
@@ -146,12 +146,12 @@ class TenantBulkCreateApi(_VendorApi):
         items: list[BulkItem | None] = []
         errors: dict[int, Any] = {}
         for index, raw in enumerate(outer.validated_data["tenants"]):
-            item = TenantCreateIn(data=raw)
-            if item.is_valid():
-                items.append(BulkItem(**item.validated_data))
+            parsed = TenantCreateIn(data=raw)
+            if parsed.is_valid():
+                items.append(BulkItem(**parsed.validated_data))
             else:
                 items.append(None)
-                errors[index] = item.errors
+                errors[index] = parsed.errors
         valid = [i for i in items if i is not None]
         created = iter(tenant_create_bulk(actor=self.actor, vendor=self.key.vendor, items=valid))
         results = []

@@ -111,7 +111,7 @@ ROWS = [
         ok=401,
         kwargs=lambda w: {"cluster": w.tenant.public_id},  # any UUID: auth comes first
     ),
-    Row("api:not_found", org=PUBLIC, ok=404),
+    Row("api:not_found", org=PUBLIC, ok=404, kwargs=lambda w: {"rest": "vendor/no-such-thing"}),
     Row("api:schema", org=PUBLIC),
     Row("api:docs", org=PUBLIC),
 ]
