@@ -33,6 +33,7 @@ SKEW_SECONDS = 60
 NONCE_SECONDS = 2 * SKEW_SECONDS
 CLUSTER_CACHE_SECONDS = 300
 POLL_AUDIT_SECONDS = 60
+REFUSAL_AUDIT_SECONDS = 10
 DOMAIN = b"OpenCMK/1/proxy-request"
 _NONCE_RE = re.compile(r"[0-9a-f]{32}")
 _EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
@@ -190,6 +191,19 @@ def audit_poll(request: HttpRequest, identity: ProxyIdentity, *, status: int) ->
     )
 
 
+def _audit_refusal(request: HttpRequest, exc: ProxyAuthError) -> None:
+    """Refusals are audited, but anyone can send unsigned requests: at most one event per
+    (claimed cluster, reason, address) per ``REFUSAL_AUDIT_SECONDS``, so a flood cannot turn
+    into a flood of database writes."""
+    claimed = request.headers.get("X-OpenCMK-Cluster", "")[:64]
+    address = str(request.META.get("REMOTE_ADDR", ""))
+    key = f"kms_configs:refused:{claimed}:{exc.reason}:{address}"
+    if cache.add(key, 1, REFUSAL_AUDIT_SECONDS):
+        audit_request(
+            request, exc.identity, status=401, outcome="denied", extra={"error": exc.reason}
+        )
+
+
 def proxy_signed(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     """Authenticate before anything else; failures answer 401 and are audited."""
 
@@ -199,9 +213,7 @@ def proxy_signed(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespons
         try:
             identity = authenticate(request)
         except ProxyAuthError as exc:
-            audit_request(
-                request, exc.identity, status=401, outcome="denied", extra={"error": exc.reason}
-            )
+            _audit_refusal(request, exc)
             return error_response(401, exc.reason, "request signature refused")
         request.proxy = identity  # type: ignore[attr-defined]
         return view(request, *args, **kwargs)

@@ -131,3 +131,10 @@ def test_successful_polls_are_summarised_in_one_event_per_cluster_per_minute(
     summary = events.latest("time")
     assert events.count() == 2
     assert (summary.data["earlier_polls_200"], summary.data["earlier_polls_304"]) == (3, 0)
+
+
+def test_a_flood_of_refused_requests_writes_one_audit_event_per_window(world: World) -> None:
+    keys = OrgKeys.generate()
+    for _ in range(5):
+        assert ProxyClient(keys, "c-ffffffffffffffffffff").get(BUNDLES).status_code == 401
+    assert _denied("unknown_cluster") == 1
