@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import re
 import ssl
 import threading
@@ -48,6 +49,10 @@ from tenant_security_proxy.kms.classify import (
 )
 
 NAME = "azure-key-vault"
+
+# azure-core logs every request and response (URL, headers) at INFO; per KMS call that would
+# flood the proxy's JSON logs. Failures still reach the logs through KmsError.
+logging.getLogger("azure.core.pipeline.policies.http_logging_policy").setLevel(logging.WARNING)
 _KEY_NAME = re.compile(r"^[0-9A-Za-z-]{1,127}$")
 _VERSION = re.compile(r"^[0-9A-Za-z]{1,64}$")
 _TAG_LEN = 16
