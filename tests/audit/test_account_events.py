@@ -71,6 +71,12 @@ def logged_in(client: Client, dave: User) -> None:
     _login(client)
 
 
+def freshly_logged_in(client: Client, dave: User) -> None:
+    """Logged in and the password just confirmed (e-mail changes ask for it)."""
+    _login(client)
+    _reauthenticated(client)
+
+
 def with_totp(client: Client, dave: User) -> None:
     _login(client)
     _activate_totp(client)
@@ -135,8 +141,8 @@ CASES: dict[str, tuple[Step, Step, list[str], str]] = {
     "logout": (logged_in, do_logout, ["user.logged_out"], "success"),
     "password_change": (logged_in, do_password_change, ["user.password_changed"], "success"),
     "password_reset": (nothing, do_password_reset, ["user.password_reset"], "success"),
-    "email_add": (logged_in, do_email_add, ["user.email_added"], "success"),
-    "email_change": (logged_in, do_email_change, ["user.email_changed"], "success"),
+    "email_add": (freshly_logged_in, do_email_add, ["user.email_added"], "success"),
+    "email_change": (freshly_logged_in, do_email_change, ["user.email_changed"], "success"),
     # Enrolling the first authenticator also generates recovery codes: two actions.
     "mfa_activate": (
         logged_in,
