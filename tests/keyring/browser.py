@@ -32,7 +32,9 @@ LAUNCH_ARGS = [
 ]
 
 
-@pytest.fixture(scope="session")
+# Module scope, not session: while sync Playwright is open it keeps an asyncio loop running in
+# this thread, which breaks every later test on the same worker that calls asyncio.run().
+@pytest.fixture(scope="module")
 def chromium() -> Iterator[Browser]:
     executable = shutil.which("chromium")
     if executable is None:
