@@ -128,7 +128,8 @@ def test_bulk_creates_1000_tenants_in_one_call_with_per_item_results(
     assert set(failed) == {10, 20} and "tenant_id" in failed[10] and "tenant_id" in failed[20]
     assert acme.tenants.count() == 999
     assert AuditEvent.objects.filter(action="tenant.created").count() == 998
-    assert elapsed < 20, f"1,000 tenants took {elapsed:.1f} s"  # ~3 s on a laptop
+    # Loose bound: catches a per-item query explosion without flaking on a loaded CI runner.
+    assert elapsed < 60, f"1,000 tenants took {elapsed:.1f} s"
 
 
 def test_bulk_refuses_more_than_1000_items(api: ApiClient) -> None:
