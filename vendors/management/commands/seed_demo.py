@@ -66,7 +66,7 @@ class Command(BaseCommand):
             vendor_admin=users["vendor_admin"],
             tenant_admin=users["tenant_admin"],
         )
-        demo.print_summary(result, self.stdout)
+        demo.print_summary(result, self.stdout)  # type: ignore[arg-type]  # OutputWrapper writes like TextIO
 
     def _print(self, vendor: Vendor) -> None:
         out = self.stdout
