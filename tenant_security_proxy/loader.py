@@ -25,6 +25,9 @@ from tenant_security_proxy.verify import VerifiedConfig, VerifiedTenant
 
 log = logging.getLogger("tenant_security_proxy.loader")
 CANARY_RETRY_S = 10.0
+# SDK warm-up (client construction, credential discovery) is not the KMS round trip the canary
+# times: it gets its own, much wider bound so a slow start cannot fail a good config.
+PREPARE_TIMEOUT_S = 120.0
 
 
 async def run_canary(config: ConfigRuntime, timeout_s: float) -> None:
@@ -33,6 +36,9 @@ async def run_canary(config: ConfigRuntime, timeout_s: float) -> None:
     probe = os.urandom(32)
     try:
         assert config.kms is not None
+        prepare = getattr(config.kms, "prepare", None)
+        if prepare is not None:
+            await asyncio.wait_for(prepare(), max(PREPARE_TIMEOUT_S, timeout_s))
         wrapped = await asyncio.wait_for(config.kms.wrap(probe), timeout_s)
         if await asyncio.wait_for(config.kms.unwrap(wrapped), timeout_s) != probe:
             raise ProxyError(errors.KMS_UNWRAP_FAILED, "Canary unwrap returned a different key.")

@@ -34,6 +34,8 @@ class LocalKms:
         self._aad = tenant_id.encode()
         self.fail = bool(config.get("fail"))
         self.delay_s = float(config.get("delay_s") or 0)
+        self.prepare_delay_s = float(config.get("prepare_delay_s") or 0)
+        self.prepared = False
         self.calls = calls
         self.closed = False
 
@@ -45,6 +47,12 @@ class LocalKms:
             raise ProxyError(208)
         nonce = os.urandom(12)
         return nonce + self._aead.encrypt(nonce, dek, self._aad)
+
+    async def prepare(self) -> None:
+        """Like KmsClient.prepare: a one-off SDK warm-up before the first call."""
+        if self.prepare_delay_s:
+            await asyncio.sleep(self.prepare_delay_s)
+        self.prepared = True
 
     async def unwrap(self, data: bytes) -> bytes:
         self.calls["unwrap"] += 1
