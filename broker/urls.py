@@ -15,5 +15,6 @@ urlpatterns = [
     path("", include("tenants.urls")),
     path("audit/", include("audit.urls")),
     path("api/v1/proxy/", include("kms_configs.proxy_urls")),
+    path("kms/", include("kms_configs.page_urls")),
     path("", include("apikeys.urls")),  # /api/v1/vendor|tenant|schema|docs, key pages
 ]

@@ -1,0 +1,197 @@
+"""The tenant KMS configuration pages and the JSON endpoints their module posts to.
+
+The browser's part (sealing and signing) is played by ``kms_configs.browser.TenantSigner``,
+which produces the same formats as static/js/pages/kms_configs/configs.mjs; the browser test
+(tests/e2e/test_kms_configs_browser.py) drives the real page.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from audit.models import AuditEvent
+from kms_configs.models import ProxyHeartbeat, SealedConfig, TenantPolicy
+from kms_configs.views import policy_changes
+from opencmk_crypto import fingerprint
+
+from .conftest import VAULT_CONFIG, World, kms_draft
+
+pytestmark = pytest.mark.django_db
+
+
+def _configs_url(world: World) -> str:
+    return reverse("kms_configs_pages:configs", args=[world.tenant.public_id])
+
+
+def _post(client: Client, url: str, body: dict[str, Any]) -> Any:
+    return client.post(url, data=json.dumps(body), content_type="application/json")
+
+
+def test_configs_page_lists_configs_with_state_version_and_last_proxy_report(
+    world: World, bob_client: Client
+) -> None:
+    first = kms_draft(label="Main vault")
+    world.signer.publish([first], [world.cluster])
+    ProxyHeartbeat.objects.create(
+        cluster=world.cluster,
+        instance_id="east-1",
+        tenant=world.tenant,
+        policy_version=1,
+        status="ok",
+        configs=[{"config_id": first.config_id, "state": "primary", "canary": "ok"}],
+        received_at=timezone.now(),
+    )
+
+    response = bob_client.get(_configs_url(world))
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    row = html[html.index(f'data-config-id="{first.config_id}"') :][:600]
+    assert "Main vault" in row and "vault-transit" in row and "primary" in row
+    assert "canary ok (east" in row
+    assert "v1" in html
+    assert VAULT_CONFIG["token"] not in html  # the page never has the plaintext
+    assert AuditEvent.objects.filter(
+        action="kms_configs.viewed", tenant_public_id=world.tenant.public_id
+    ).exists()
+
+
+def test_configs_page_runs_under_the_crypto_page_csp_with_integrity(
+    world: World, bob_client: Client
+) -> None:
+    response = bob_client.get(_configs_url(world))
+
+    csp = response.headers["Content-Security-Policy"]
+    assert "'wasm-unsafe-eval'" in csp and "'unsafe-eval'" not in csp.replace("wasm-unsafe", "")
+    assert "require-trusted-types-for 'script'" in csp
+    assert response.headers["Integrity-Policy"] == "blocked-destinations=(script)"
+    html = response.content.decode()
+    assert 'src="/static/js/pages/kms_configs/configs.mjs" integrity="sha384-' in html
+    # Credential inputs have no name: the form can never submit them, only the module reads them.
+    assert 'data-field="token" type="password"' in html
+    assert ' name="token"' not in html
+
+
+def test_provider_forms_show_required_permissions_and_gcp_data_access_logs(
+    world: World, bob_client: Client
+) -> None:
+    html = bob_client.get(_configs_url(world)).content.decode()
+
+    assert "kms:Encrypt and kms:Decrypt" in html
+    assert "Data Access audit logs" in html
+    assert "wrapKey and unwrapKey" in html
+    assert "transit/decrypt/&lt;key&gt;" in html
+    for provider in ("aws-kms", "gcp-kms", "azure-key-vault", "vault-transit"):
+        assert f'data-provider="{provider}"' in html
+
+
+def test_viewer_sees_configs_but_not_the_add_form(world: World, carol: Any) -> None:
+    from tests.broker.factories import login
+
+    html = login(Client(), carol).get(_configs_url(world)).content.decode()
+
+    assert "KMS configs" in html
+    assert 'id="kc-add"' not in html
+
+
+def test_history_shows_who_signed_each_version_and_what_changed(
+    world: World, bob_client: Client
+) -> None:
+    first = kms_draft(label="Main vault")
+    world.signer.publish([first], [world.cluster])
+    second = kms_draft(label="Backup", state="active")
+    world.signer.publish([first, second], [world.cluster], upload=[second])
+
+    response = bob_client.get(reverse("kms_configs_pages:history", args=[world.tenant.public_id]))
+
+    html = response.content.decode()
+    v2 = html[html.index('data-version="2"') : html.index('data-version="1"')]
+    assert "bob@globex.test" in v2
+    assert fingerprint(world.signer.root.kid) in v2
+    assert f"added KMS config #{second.config_id} &#x27;Backup&#x27; (vault-transit, active)" in v2
+    v1 = html[html.index('data-version="1"') :]
+    assert f"#{first.config_id} &#x27;Main vault&#x27;" in v1
+    assert f"allowed cluster {world.cluster.cluster_id}" in v1
+    assert AuditEvent.objects.filter(action="tenant_policy_history.viewed").count() == 1
+
+
+def test_policy_changes_names_state_content_leasing_and_cluster_changes() -> None:
+    digest_a, digest_b = "A" * 43 + "=", "B" * 43 + "="
+    before = {
+        "kms_configs": [
+            {"config_id": 1, "provider": "aws-kms", "state": "primary", "content_digest": digest_a},
+            {"config_id": 2, "provider": "gcp-kms", "state": "active", "content_digest": digest_a},
+        ],
+        "logging": None,
+        "leasing": {"enabled": False},
+        "clusters": ["c1"],
+    }
+    after = {
+        "kms_configs": [
+            {"config_id": 1, "provider": "aws-kms", "state": "active", "content_digest": digest_b},
+            {"config_id": 2, "provider": "gcp-kms", "state": "primary", "content_digest": digest_a},
+        ],
+        "logging": {"config_id": 3, "content_digest": digest_a},
+        "leasing": {"enabled": True},
+        "clusters": ["c2"],
+    }
+
+    changes = policy_changes(before, after, {1: "old"})
+
+    assert changes == [
+        "#1 'old': primary → active",
+        "#1 'old': content or recipients re-sealed",
+        "#2: active → primary",
+        "logging config set",
+        "key leasing enabled",
+        "allowed cluster c2",
+        "removed cluster c1",
+    ]
+
+
+def test_policy_endpoint_stores_a_browser_signed_policy_and_refuses_a_stale_version(
+    world: World, bob_client: Client
+) -> None:
+    config_id = _post(
+        bob_client,
+        reverse("kms_configs_pages:api_config_id", args=[world.tenant.public_id]),
+        {"kind": "kms"},
+    ).json()["config_id"]
+    draft = world.signer.seal(kms_draft(config_id=config_id, label="Vault"), [world.cluster])
+    statement = world.signer.sign(world.signer.policy_payload([draft], [world.cluster]))
+    url = reverse("kms_configs_pages:api_policy", args=[world.tenant.public_id])
+    body = {"statement": statement, "sealed_configs": [{"sealed": draft.sealed, "label": "Vault"}]}
+
+    first = _post(bob_client, url, body)
+    again = _post(bob_client, url, body)
+
+    assert first.status_code == 201 and first.json() == {"version": 1}
+    assert again.status_code == 409
+    assert TenantPolicy.objects.get(tenant=world.tenant).version == 1
+    assert SealedConfig.objects.get(config_id=config_id).label == "Vault"
+
+
+def test_policy_endpoint_refuses_a_policy_signed_by_another_key(
+    world: World, bob_client: Client
+) -> None:
+    from opencmk_crypto import OrgKeys, sign_statement
+
+    draft = world.signer.seal(kms_draft(), [world.cluster])
+    payload = world.signer.policy_payload([draft], [world.cluster])
+    forged = sign_statement("tenant-policy", payload, OrgKeys.generate().signing_key)
+
+    response = _post(
+        bob_client,
+        reverse("kms_configs_pages:api_policy", args=[world.tenant.public_id]),
+        {"statement": forged, "sealed_configs": [{"sealed": draft.sealed, "label": ""}]},
+    )
+
+    assert response.status_code == 400
+    assert "not signed by the tenant's root key" in response.json()["error"]
+    assert not TenantPolicy.objects.filter(tenant=world.tenant).exists()
