@@ -149,8 +149,12 @@ def _start_broker(env: dict[str, str]) -> subprocess.Popen[bytes]:
         "broker.wsgi:application",
         "--bind",
         BROKER_ADDR,
+        # One process with threads: the embedded cache is per process, and the proxy API's
+        # replay-nonce cache must be shared by everything that answers the proxy.
         "--workers",
-        "2",
+        "1",
+        "--threads",
+        "8",
         "--access-logfile",
         "-",
         "--graceful-timeout",
