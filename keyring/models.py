@@ -61,7 +61,7 @@ class OrgRootKey(models.Model):
     )
     # For a tenant root: the vendor-signed ``tenant-root`` statement that certifies it.
     statement = models.OneToOneField(
-        "Statement", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "Statement", null=True, blank=True, on_delete=models.RESTRICT, related_name="+"
     )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
@@ -161,9 +161,9 @@ class ProxyCluster(models.Model):
     status = models.CharField(
         max_length=10, choices=ClusterStatus.choices, default=ClusterStatus.ACTIVE
     )
-    statement = models.OneToOneField(Statement, on_delete=models.PROTECT, related_name="+")
+    statement = models.OneToOneField(Statement, on_delete=models.RESTRICT, related_name="+")
     revocation = models.OneToOneField(
-        Statement, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        Statement, null=True, blank=True, on_delete=models.RESTRICT, related_name="+"
     )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"

@@ -131,9 +131,7 @@ def test_a_tenant_that_removes_the_cluster_or_is_deleted_is_listed_as_deleted(
     # globex signs a policy without this cluster; "gone" is deleted outright.
     with world.committed():
         world.signer.publish([ConfigDraft(config=kms_draft().config)], [])
-        # keyring's PROTECT on the approval statement blocks a plain tenant delete (reported).
-        gone.tenant.root_key.delete()
-        gone.tenant.delete()
+        gone.tenant.delete()  # with its approved root key and statements
     page = _poll(proxy, cursor).json()
     assert page["tenants"] == []
     assert sorted(page["deleted_tenants"]) == ["globex", "gone"]
