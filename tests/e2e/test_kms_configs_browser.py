@@ -1,0 +1,168 @@
+"""Browser test of the tenant KMS configuration page (issue 5 "done when", ACCEPTANCE B-04, B-09).
+
+A tenant admin adds KMS configs in headless chromium with a canary secret typed into a
+credential field. The canary must appear in no request URL, header or body, no page the broker
+serves afterwards, no server log record and no database dump; the proxy's own verification
+code then opens the stored sealed configs with the cluster's private key and checks the chain
+of signed policies.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+from typing import Any
+
+import nacl.public
+import pytest
+from django.core.management import call_command
+from django.test import Client
+
+from kms_configs import browser
+from kms_configs.bundles import cluster_statements, tenant_bundles
+from kms_configs.models import SealedConfig, TenantPolicy
+from opencmk_crypto import b64d, b64e, canonical_json, verify_statement
+from tenant_security_proxy.verify import ClusterIdentity, verify_cluster, verify_tenant_bundle
+from tests.broker.factories import login
+from tests.keyring.browser import chromium, sessions, storage_is_empty, unlock, wait_status
+from tests.keyring.conftest import with_user_key
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+__all__ = ["chromium", "sessions"]  # fixtures, imported so pytest finds them
+
+PASSPHRASE = "a long key passphrase 42"  # what tests.keyring.conftest.blob_for uses
+CANARY = "canary-vault-token-5f1e0c2a9d"
+CANARY_KEY = "canary-gcp-private-key-77b3e1"
+
+
+@pytest.fixture(autouse=True)
+def _fast_argon2(settings: Any) -> None:
+    settings.OPENCMK_KEY_ARGON2_LEVEL = "interactive"
+
+
+def _fill(page: Any, provider: str, values: dict[str, str]) -> None:
+    page.select_option("#kc-provider", provider)
+    for name, value in values.items():
+        page.fill(f"#kc-{provider}-{name}", value)
+
+
+def _capture_headers(session: Any) -> list[bytes]:
+    headers: list[bytes] = []
+    session.context.on("request", lambda r: headers.append(json.dumps(r.headers).encode()))
+    return headers
+
+
+def _leaks(blobs: list[bytes], *secrets: str) -> list[str]:
+    return [s for s in secrets for b in blobs if s.encode() in b or s.encode().hex().encode() in b]
+
+
+def test_tenant_admin_adds_kms_configs_and_the_canary_never_leaves_the_browser(
+    sessions: Any, alice: Any, bob: Any, acme: Any, globex: Any, caplog: Any
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    vendor_root = browser.vendor_root_keys(acme, alice, with_user_key(alice).keys)
+    bob_keys = with_user_key(bob).keys
+    tenant_root = browser.tenant_root_keys(
+        globex, bob, bob_keys, vendor_admin=alice, vendor_root=vendor_root
+    )
+    cluster_keys, cluster = browser.cluster_register(acme, alice, vendor_root, name="east")
+    session = sessions(bob)
+    headers = _capture_headers(session)
+    url = f"/kms/tenants/{globex.public_id}/"
+
+    # Browser-side validation: no credential given, nothing is sent.
+    page = session.open(url)
+    assert cluster.cluster_id in page.inner_text("#kc-clusters")
+    _fill(page, "vault-transit", {"address": "http://127.0.0.1:1", "key_name": "globex"})
+    page.click("#kc-add button[type=submit]")
+    assert "Fill one of: token or role_id + secret_id" in wait_status(page, "error")
+    assert not TenantPolicy.objects.exists()
+
+    page.fill("#kc-label", "Main vault")
+    page.fill("#kc-vault-transit-token", CANARY)
+    page.click("#kc-add button[type=submit]")
+    unlock(page, PASSPHRASE)
+    assert "policy version 1" in wait_status(page)
+    assert page.input_value("#kc-vault-transit-token") == ""
+    assert page.input_value("#kc-label") == ""
+
+    page = session.open(url)
+    assert "Main vault" in page.inner_text("#kc-configs")
+    _fill(
+        page,
+        "gcp-kms",
+        {
+            "project_id": "p",
+            "location_id": "global",
+            "key_ring_id": "r",
+            "crypto_key_id": "k",
+            "client_email": "proxy@p.iam.gserviceaccount.com",
+            "private_key": CANARY_KEY,
+        },
+    )
+    page.click("#kc-add button[type=submit]")
+    unlock(page, PASSPHRASE)
+    assert "policy version 2" in wait_status(page)
+    assert storage_is_empty(page)
+
+    # Nothing secret left the browser: URLs, bodies, headers.
+    sent = session.sent() + headers
+    assert any(b"/kms/tenants/" in b for b in sent) and any(b"sealed" in b for b in sent)
+    assert _leaks(sent, CANARY, CANARY_KEY, PASSPHRASE) == []
+    for half in (bob_keys.to_secret_bytes(), tenant_root.to_secret_bytes()):
+        assert not any(b64e(half).encode() in b for b in sent)
+    # Nor does anything the broker serves, logs or stores contain it.
+    client = login(Client(), bob)
+    pages = [client.get(url).content, client.get(f"{url}history/").content]
+    assert b"Main vault" in pages[0]
+    assert _leaks(pages, CANARY, CANARY_KEY) == []
+    assert CANARY not in caplog.text and CANARY_KEY not in caplog.text
+    dump = io.StringIO()
+    call_command("dumpdata", stdout=dump)
+    assert '"kms_configs.sealedconfig"' in dump.getvalue()
+    assert CANARY not in dump.getvalue() and CANARY_KEY not in dump.getvalue()
+
+    _check_policy_chain(globex, tenant_root, vendor_root, cluster, cluster_keys)
+
+
+def _check_policy_chain(
+    tenant: Any, tenant_root: Any, vendor_root: Any, cluster: Any, cluster_keys: Any
+) -> None:
+    """The proxy's own verification accepts v1 then v2 and opens both configs."""
+    policies = list(TenantPolicy.objects.filter(tenant=tenant).order_by("version"))
+    assert [p.version for p in policies] == [1, 2]
+    for policy in policies:
+        payload = verify_statement(
+            policy.statement, expected_type="tenant-policy", public_key=tenant_root.signing_public
+        )
+        assert payload["clusters"] == [cluster.cluster_id]
+    first, second = (p.payload["kms_configs"] for p in policies)
+    assert first == second[:1] and first[0]["state"] == "primary"
+    assert second[1]["provider"] == "gcp-kms" and second[1]["state"] == "active"
+
+    me = ClusterIdentity(
+        cluster_id=cluster.cluster_id,
+        signing_public=cluster_keys.signing_public,
+        encryption_private=nacl.public.PrivateKey(bytes(cluster_keys.encryption_key)),
+    )
+    vendor_id = verify_cluster(
+        *cluster_statements(tenant.vendor_id), vendor_root=vendor_root.signing_public, me=me
+    )
+    seen = (1, canonical_json(policies[0].payload))
+    (bundle,) = tenant_bundles([tenant.pk])
+    verified = verify_tenant_bundle(
+        bundle, vendor_root=vendor_root.signing_public, vendor_id=vendor_id, me=me, seen=seen
+    )
+    assert verified is not None and verified.version == 2
+    opened = {c.provider: c.plaintext for c in verified.kms_configs.values()}
+    assert opened["vault-transit"] == {
+        "provider": "vault-transit",
+        "address": "http://127.0.0.1:1",
+        "mount": "transit",
+        "key_name": "globex",
+        "token": CANARY,
+    }
+    assert opened["gcp-kms"]["private_key"] == CANARY_KEY  # type: ignore[index]
+    assert SealedConfig.objects.filter(tenant=tenant, current=True).count() == 2
+    assert b64d(policies[1].statement["payload"]) == canonical_json(policies[1].payload)
