@@ -105,13 +105,15 @@ class TenantRuntime:
         return primary
 
     def unwrap_config(self, config_id: int) -> ConfigRuntime:
-        if not self.any_usable:
-            raise ProxyError(errors.UNKNOWN_TENANT_OR_NO_ACTIVE_KMS_CONFIGURATIONS)
         config = self.configs.get(config_id)
+        if config is not None and config.state != "disabled":
+            return config
+        # The EDEK names a config this tenant disabled: say so (202, as IronCore's TSP does),
+        # even when it was the tenant's last one; that is what a tenant revoking access sees.
+        if config is None and not self.any_usable:
+            raise ProxyError(errors.UNKNOWN_TENANT_OR_NO_ACTIVE_KMS_CONFIGURATIONS)
         # A config gone from the policy or owned by another tenant is unusable, like a disabled one.
-        if config is None or config.state == "disabled":
-            raise ProxyError(errors.KMS_CONFIGURATION_DISABLED)
-        return config
+        raise ProxyError(errors.KMS_CONFIGURATION_DISABLED)
 
 
 class ProxyState:
