@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET
 
 from audit.services import record_view
 from keyring import access, selectors
-from keyring.models import ClusterStatus, ProxyCluster
+from keyring.models import ClusterStatus, ProxyCluster, RootKeyStatus
 from keyring.pages import crypto_page
 from keyring.views import _unlock_data
 from kms_configs.forms import PROVIDERS, provider_form_data
@@ -114,6 +114,7 @@ def configs(request: HttpRequest, public_id: UUID) -> HttpResponse:
         "root": root,
         "policy": policy,
         "rows": config_rows(tenant, payload),
+        "can_sign": acc.is_admin and root is not None and root.status == RootKeyStatus.APPROVED,
         "clusters": clusters,
         "providers": list(PROVIDERS.values()),
         "proxy_status": tenant_proxy_status(tenant=tenant),

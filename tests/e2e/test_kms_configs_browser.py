@@ -166,3 +166,51 @@ def _check_policy_chain(
     assert opened["gcp-kms"]["private_key"] == CANARY_KEY  # type: ignore[index]
     assert SealedConfig.objects.filter(tenant=tenant, current=True).count() == 2
     assert b64d(policies[1].statement["payload"]) == canonical_json(policies[1].payload)
+
+
+def _states(tenant: Any) -> dict[int, str]:
+    policy = TenantPolicy.objects.get(tenant=tenant, current=True)
+    return {e["config_id"]: e["state"] for e in policy.payload["kms_configs"]}
+
+
+def test_primary_disable_enable_and_delete_each_sign_a_new_policy(
+    sessions: Any, alice: Any, bob: Any, acme: Any, globex: Any
+) -> None:
+    vendor_root = browser.vendor_root_keys(acme, alice, with_user_key(alice).keys)
+    root = browser.tenant_root_keys(
+        globex, bob, with_user_key(bob).keys, vendor_admin=alice, vendor_root=vendor_root
+    )
+    _, cluster = browser.cluster_register(acme, alice, vendor_root, name="east")
+    signer = browser.TenantSigner(globex, bob, root)
+    config = {"provider": "vault-transit", "address": "http://127.0.0.1:1", "key_name": "k"}
+    a = browser.ConfigDraft(config=dict(config), label="A")
+    b = browser.ConfigDraft(config=dict(config), label="B", state="active")
+    signer.publish([a, b], [cluster])
+    session = sessions(bob)
+    url = f"/kms/tenants/{globex.public_id}/"
+
+    def act(action: str, config_id: int | None, version: int) -> Any:
+        page = session.open(url)
+        dialogs: list[str] = []
+        page.on("dialog", lambda d: dialogs.append(d.message))
+        page.click(f'[data-action="{action}"][data-config="{config_id}"]')
+        unlock(page, PASSPHRASE)
+        assert f"policy version {version}" in wait_status(page)
+        return dialogs
+
+    page = session.open(url)
+    assert page.query_selector(f'[data-config="{a.config_id}"]') is None  # primary: no actions
+    act("primary", b.config_id, 2)
+    assert _states(globex) == {a.config_id: "active", b.config_id: "primary"}
+    dialogs = act("disable", a.config_id, 3)
+    assert "unreadable until you re-enable it" in dialogs[0]
+    assert _states(globex) == {a.config_id: "disabled", b.config_id: "primary"}
+    act("enable", a.config_id, 4)
+    assert _states(globex) == {a.config_id: "active", b.config_id: "primary"}
+    act("delete", a.config_id, 5)
+    assert _states(globex) == {b.config_id: "primary"}
+    assert SealedConfig.objects.filter(tenant=globex).count() == 2  # no content re-sealed
+
+    history = login(Client(), bob).get(f"{url}history/").content.decode()
+    assert f"#{a.config_id} &#x27;A&#x27;: active → disabled" in history
+    assert f"removed KMS config #{a.config_id} &#x27;A&#x27;" in history

@@ -195,3 +195,45 @@ def test_policy_endpoint_refuses_a_policy_signed_by_another_key(
     assert response.status_code == 400
     assert "not signed by the tenant's root key" in response.json()["error"]
     assert not TenantPolicy.objects.filter(tenant=world.tenant).exists()
+
+
+def test_policy_endpoint_refuses_disabling_the_primary_while_another_config_is_active(
+    world: World, bob_client: Client
+) -> None:
+    primary = kms_draft(label="A")
+    other = kms_draft(label="B", state="active")
+    world.signer.publish([primary, other], [world.cluster])
+    primary.state = "disabled"
+
+    response = _post(
+        bob_client,
+        reverse("kms_configs_pages:api_policy", args=[world.tenant.public_id]),
+        {
+            "statement": world.signer.sign(
+                world.signer.policy_payload([primary, other], [world.cluster])
+            )
+        },
+    )
+
+    assert response.status_code == 400
+    assert "Exactly one KMS config must be primary" in response.json()["error"]
+    assert TenantPolicy.objects.get(tenant=world.tenant, current=True).version == 1
+
+
+def test_lifecycle_buttons_follow_the_state_and_never_offer_to_disable_the_primary(
+    world: World, bob_client: Client, carol: Any
+) -> None:
+    from tests.broker.factories import login
+
+    primary = kms_draft(label="A")
+    other = kms_draft(label="B", state="disabled")
+    world.signer.publish([primary, other], [world.cluster])
+
+    html = bob_client.get(_configs_url(world)).content.decode()
+    viewer_html = login(Client(), carol).get(_configs_url(world)).content.decode()
+
+    assert f'data-config="{primary.config_id}"' not in html
+    assert f'data-action="enable" data-config="{other.config_id}"' in html
+    assert f'data-action="delete" data-config="{other.config_id}"' in html
+    assert f'data-action="disable" data-config="{other.config_id}"' not in html
+    assert "data-action=" not in viewer_html

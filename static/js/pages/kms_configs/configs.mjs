@@ -48,11 +48,33 @@ export function problem(provider, values) {
   return null;
 }
 
-function nextPayload(entry) {
+/** The next policy's KMS entries after a lifecycle action (issue 5 item 3). */
+export function changedEntries(entries, configId, action) {
+  const kms = entries.map((e) => ({ ...e }));
+  const target = kms.find((e) => e.config_id === configId);
+  if (!target) throw new Error("Unknown config.");
+  if (target.state === "primary" && (action === "disable" || action === "delete")) {
+    throw new Error("Make another config primary first.");
+  }
+  if (action === "primary") {
+    if (target.state !== "active") throw new Error("Only an active config can become primary.");
+    for (const e of kms) if (e.state === "primary") e.state = "active";
+    target.state = "primary";
+  } else if (action === "disable") {
+    target.state = "disabled";
+  } else if (action === "enable") {
+    const inUse = kms.some((e) => e.state === "primary" || e.state === "active");
+    target.state = inUse ? "active" : "primary";
+  } else if (action === "delete") {
+    return kms.filter((e) => e !== target);
+  } else {
+    throw new Error("Unknown action.");
+  }
+  return kms;
+}
+
+function policyWith(kms) {
   const current = data.policy || {};
-  const kms = (current.kms_configs || []).map((e) => ({ ...e }));
-  const inUse = kms.some((e) => e.state === "primary" || e.state === "active");
-  kms.push({ ...entry, state: inUse ? "active" : "primary" });
   return {
     type: "tenant-policy",
     vendor_id: data.vendor_id,
@@ -64,6 +86,34 @@ function nextPayload(entry) {
     leasing: current.leasing || { enabled: false, max_age_s: 3600 },
     clusters: data.clusters.map((c) => c.cluster_id),
   };
+}
+
+function nextPayload(entry) {
+  const kms = ((data.policy || {}).kms_configs || []).map((e) => ({ ...e }));
+  const inUse = kms.some((e) => e.state === "primary" || e.state === "active");
+  kms.push({ ...entry, state: inUse ? "active" : "primary" });
+  return policyWith(kms);
+}
+
+const WARNINGS = {
+  disable: "Data wrapped under this KMS config becomes unreadable until you re-enable it. Disable it?",
+  delete: "Data wrapped under this KMS config becomes unreadable for good. Delete it from the policy?",
+};
+
+/** Disable, re-enable, make primary or delete: a new signed policy, no new sealed blob. */
+async function changeState(configId, action) {
+  const kms = changedEntries((data.policy || {}).kms_configs || [], configId, action);
+  if (WARNINGS[action] && !window.confirm(WARNINGS[action])) return "Nothing changed.";
+  await loadCrypto();
+  const root = await rootKeys(data);
+  try {
+    const statement = cmk.signStatement("tenant-policy", policyWith(kms), root);
+    const answer = await postJson(data.policy_url, { statement, sealed_configs: [] }, data.csrf_token);
+    window.setTimeout(() => window.location.reload(), 1500);
+    return `Signed policy version ${answer.version}.`;
+  } finally {
+    root.wipe();
+  }
 }
 
 async function addConfig() {
@@ -104,6 +154,11 @@ if (form) {
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     run(addConfig, "Sealing…");
+  });
+}
+for (const button of document.querySelectorAll("[data-action]")) {
+  button.addEventListener("click", () => {
+    run(() => changeState(Number(button.dataset.config), button.dataset.action), "Signing…");
   });
 }
 loadCrypto().catch((error) => run(async () => { throw error; }, ""));
