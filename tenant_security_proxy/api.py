@@ -30,7 +30,7 @@ from tenant_security_proxy.asgi import (
 )
 from tenant_security_proxy.edek import encode_edek_b64
 from tenant_security_proxy.errors import ProxyError
-from tenant_security_proxy.eventlog import proxy_event, rfc3339_now
+from tenant_security_proxy.eventlog import proxy_event
 from tenant_security_proxy.keyops import KeyService
 from tenant_security_proxy.metrics import RequestStats
 from tenant_security_proxy.state import EventSink, ProxyState
@@ -165,13 +165,14 @@ class ProxyApi:
         custom: dict[str, str],
         details: dict[str, Any],
     ) -> None:
-        # Built inline (not via proxy_event) because this runs once per request.
+        # Raw facts only, once per request: the event hub's delivery task adds the event id and
+        # the timestamp (of this moment, which the hub records at emit) and scrubs `details`
+        # in batches, off the request path (events/model.finalize).
         self.sink.emit(
             tenant,
             {
                 "event": name,
                 "tenant_id": tenant,
-                "timestamp": rfc3339_now(),
                 "source": "proxy",
                 "icl_fields": icl,
                 "custom_fields": custom,

@@ -76,6 +76,21 @@ async def read_json(receive: Receive) -> dict[str, Any]:
     return value
 
 
+# Response header lists by body length, built once: wrap and unwrap answers have one or two
+# lengths, so the hot path allocates no header list. Bounded (lengths are data-dependent).
+_json_headers_by_length: dict[int, list[tuple[bytes, bytes]]] = {}
+_HEADER_CACHE_MAX = 1024
+
+
+def _json_headers(length: int) -> list[tuple[bytes, bytes]]:
+    headers = _json_headers_by_length.get(length)
+    if headers is None:
+        headers = [*_JSON_HEADERS, (b"content-length", str(length).encode())]
+        if len(_json_headers_by_length) < _HEADER_CACHE_MAX:
+            _json_headers_by_length[length] = headers
+    return headers
+
+
 async def respond(send: Send, status: int, payload: Any) -> None:
     if payload is NO_CONTENT:
         await send({"type": "http.response.start", "status": status, "headers": []})
@@ -83,11 +98,7 @@ async def respond(send: Send, status: int, payload: Any) -> None:
         return
     body = orjson.dumps(payload)
     await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [*_JSON_HEADERS, (b"content-length", str(len(body)).encode())],
-        }
+        {"type": "http.response.start", "status": status, "headers": _json_headers(len(body))}
     )
     await send({"type": "http.response.body", "body": body})
 

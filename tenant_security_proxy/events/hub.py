@@ -237,11 +237,15 @@ class EventHub:
     def _take(self, state: TenantQueue) -> None:
         count = min(self._batch, len(state.queue))
         batch: list[dict[str, Any]] = []
-        for _ in range(count):
-            at, event = state.queue.popleft()
+        # All the enrichment (ids, timestamps, scrubbing) happens here, once per batch, not on
+        # the request path; one urandom call yields the whole batch's ids.
+        ids = model.event_ids(count)
+        tenant_id, queue, finalize = state.tenant_id, state.queue, model.finalize
+        for event_id in ids:
+            at, event = queue.popleft()
             # Enriched once, so a retried batch carries the same event ids (receivers dedupe).
             try:
-                batch.append(model.finalize(state.tenant_id, at, event))
+                batch.append(finalize(tenant_id, at, event, event_id))
             except Exception:  # a malformed event must not stop the tenant's other events
                 self._count_failed(state, state.sink, 1)
         state.inflight = batch
@@ -262,7 +266,9 @@ class EventHub:
             except Exception as exc:  # a sink bug must not end this tenant's delivery
                 self._note_error(state, sink, f"internal error ({type(exc).__name__})")
             else:
-                metrics.SEND_SECONDS.labels(sink.provider).observe(time.perf_counter() - started)
+                _child(state, "send_seconds", metrics.SEND_SECONDS, sink.provider).observe(
+                    time.perf_counter() - started
+                )
                 self._count_delivered(state, sink, len(state.inflight) - rejected, rejected)
                 state.inflight = []
                 return
@@ -337,20 +343,20 @@ class EventHub:
                 reason,
             )
         state.last_error = reason
-        metrics.SEND_ERRORS.labels(state.tenant_id, sink.provider).inc()
+        _child(state, "send_errors", metrics.SEND_ERRORS, state.tenant_id, sink.provider).inc()
 
     def _count_delivered(
         self, state: TenantQueue, sink: Sink, delivered: int, rejected: int
     ) -> None:
         state.delivered += delivered
         state.last_delivery_at, state.last_error = time.time(), None
-        metrics.DELIVERED.labels(state.tenant_id, sink.provider).inc(delivered)
+        _child(state, "delivered", metrics.DELIVERED, state.tenant_id, sink.provider).inc(delivered)
         if rejected:
             self._count_failed(state, sink, rejected)
 
     def _count_failed(self, state: TenantQueue, sink: Sink, count: int) -> None:
         state.failed += count
-        metrics.FAILED.labels(state.tenant_id, sink.provider).inc(count)
+        _child(state, "failed", metrics.FAILED, state.tenant_id, sink.provider).inc(count)
         logger.warning(
             "events: %s refused %d events of tenant %s for good",
             sink.provider,
@@ -390,3 +396,13 @@ class EventHub:
         out = {tid: stats_of(s) for tid, s in self._draining_by_id.items()}
         out.update({tid: stats_of(s) for tid, s in self._tenants.items()})
         return out
+
+
+def _child(state: TenantQueue, name: str, family: Any, *labels: str) -> Any:
+    """A metric's labelled child, cached on the tenant's state (the label lookup takes a lock
+    and hashes the labels; a tenant's sink provider changes rarely)."""
+    key = (name, *labels)
+    child = state.metric_children.get(key)
+    if child is None:
+        child = state.metric_children[key] = family.labels(*labels)
+    return child

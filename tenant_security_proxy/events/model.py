@@ -13,6 +13,7 @@ Nothing here ever takes key material: builders accept identifiers, names and num
 from __future__ import annotations
 
 import datetime as dt
+import os
 import time
 import uuid
 from collections.abc import Mapping
@@ -64,10 +65,40 @@ _SECRET_MARKERS = (
 REDACTED = "[redacted]"
 
 
+_prefix_second = -1
+_prefix_text = ""
+
+
 def rfc3339_ms(epoch_s: float | None = None) -> str:
-    """RFC 3339 UTC with milliseconds, e.g. `2026-05-05T17:36:45.576Z` (IronCore's format)."""
-    moment = dt.datetime.fromtimestamp(time.time() if epoch_s is None else epoch_s, dt.UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    """RFC 3339 UTC with milliseconds, e.g. `2026-05-05T17:36:45.576Z` (IronCore's format).
+
+    Runs once per delivered event: the second-resolution prefix is cached, not re-formatted.
+    """
+    global _prefix_second, _prefix_text
+    epoch = time.time() if epoch_s is None else epoch_s
+    second = int(epoch // 1)
+    micros = round((epoch - second) * 1_000_000)  # as datetime.fromtimestamp rounds
+    if micros >= 1_000_000:
+        second, micros = second + 1, micros - 1_000_000
+    if second != _prefix_second:
+        moment = dt.datetime.fromtimestamp(second, dt.UTC)
+        _prefix_second, _prefix_text = second, moment.strftime("%Y-%m-%dT%H:%M:%S.")
+    return f"{_prefix_text}{micros // 1000:03d}Z"
+
+
+_VARIANT = "89ab"
+
+
+def event_ids(count: int) -> list[str]:
+    """`count` random (version 4) UUIDs from one `os.urandom` call: a batch costs one syscall."""
+    raw = os.urandom(16 * count).hex()
+    ids = []
+    for start in range(0, 32 * count, 32):
+        h = raw[start : start + 32]
+        ids.append(
+            f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{_VARIANT[int(h[16], 16) & 3]}{h[17:20]}-{h[20:]}"
+        )
+    return ids
 
 
 def epoch_seconds(timestamp: object) -> float:
@@ -100,17 +131,36 @@ def clean_custom_fields(custom_fields: Mapping[str, Any] | None) -> dict[str, st
     return {_clip(k): _clip(v) for k, v in items if v is not None}
 
 
+# Verdicts per key name: events repeat the same few detail keys, so the marker scan runs once
+# per name. Bounded, because keys inside free-form details could be caller-chosen.
+_secret_key_cache: dict[str, bool] = {}
+_SECRET_KEY_CACHE_MAX = 4096
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+
+
 def _is_secret_key(key: str) -> bool:
-    lowered = key.lower()
-    return any(marker in lowered for marker in _SECRET_MARKERS)
+    verdict = _secret_key_cache.get(key)
+    if verdict is None:
+        lowered = key.lower()
+        verdict = any(marker in lowered for marker in _SECRET_MARKERS)
+        if len(_secret_key_cache) < _SECRET_KEY_CACHE_MAX:
+            _secret_key_cache[key] = verdict
+    return verdict
 
 
 def scrub(value: Any) -> Any:
     """Copy of `value` with secret-named entries and raw bytes replaced by `[redacted]`."""
     if isinstance(value, Mapping):
-        return {
-            str(k): (REDACTED if _is_secret_key(str(k)) else scrub(v)) for k, v in value.items()
-        }
+        out = {}
+        for k, v in value.items():
+            key = k if type(k) is str else str(k)
+            if _is_secret_key(key):
+                out[key] = REDACTED
+            elif type(v) in _PLAIN:  # the common case: no recursion for scalars
+                out[key] = v
+            else:
+                out[key] = scrub(v)
+        return out
     if isinstance(value, list | tuple):
         return [scrub(v) for v in value]
     if isinstance(value, bytes | bytearray | memoryview):
@@ -213,16 +263,21 @@ def proxy_event(*, tenant_id: str, event: str, details: Mapping[str, Any]) -> di
     }
 
 
-def finalize(tenant_id: str, enqueued_at: float, event: Mapping[str, Any]) -> dict[str, Any]:
-    """Enrich an emitted event before delivery (off the request path).
+def finalize(
+    tenant_id: str, enqueued_at: float, event: Mapping[str, Any], event_id: str | None = None
+) -> dict[str, Any]:
+    """Enrich an emitted event before delivery (off the request path, in the delivery task).
 
-    The queue's tenant id always wins, so an event can never be delivered as another tenant's.
+    The request path emits raw facts only (no id, no timestamp text, no scrubbing); this adds
+    the event id (`event_id`, or a fresh one), the timestamp of the moment it was emitted, and
+    scrubs `details`. The queue's tenant id always wins, so an event can never be delivered as
+    another tenant's.
     """
     out = dict(event)
     out["tenant_id"] = tenant_id
     out.setdefault("event", "UNKNOWN")
     if not out.get("event_id"):
-        out["event_id"] = str(uuid.uuid4())
+        out["event_id"] = event_id or str(uuid.uuid4())
     if not out.get("timestamp"):
         out["timestamp"] = rfc3339_ms(enqueued_at)
     out.setdefault("source", "proxy")

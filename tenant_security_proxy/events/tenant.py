@@ -34,6 +34,7 @@ class TenantQueue:
         self.last_delivery_at: float | None = None
         self.remove_deadline: float | None = None
         self.dropped_metric: Any = None
+        self.metric_children: dict[tuple[str, ...], Any] = {}  # see hub._child
         self.retired: list[Sink] = []  # replaced sinks, closed once no batch is in flight
 
     def depth(self) -> int:

@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
 import httpx
+import orjson
 
 from tenant_security_proxy.errors import UNKNOWN_ERROR, ProxyError
 
@@ -52,9 +53,25 @@ class Sink(Protocol):
     async def aclose(self) -> None: ...
 
 
+_ORJSON_OPTIONS = orjson.OPT_NON_STR_KEYS
+
+
+def dumps_bytes(event: Mapping[str, Any]) -> bytes:
+    """Compact UTF-8 JSON; control characters are escaped, so one event is one line (L-09).
+
+    orjson (several times faster than `json`, and this runs once per event); what it refuses
+    (integers past 64 bits, nesting past 254 levels) falls back to the standard library.
+    """
+    try:
+        return orjson.dumps(event, default=str, option=_ORJSON_OPTIONS)
+    except (orjson.JSONEncodeError, TypeError):
+        text = json.dumps(event, separators=(",", ":"), ensure_ascii=False, default=str)
+        return text.encode("utf-8", "surrogatepass")
+
+
 def dumps(event: Mapping[str, Any]) -> str:
-    """Compact JSON; control characters are escaped, so one event is always one line (L-09)."""
-    return json.dumps(event, separators=(",", ":"), ensure_ascii=False, default=str)
+    """`dumps_bytes` as text."""
+    return dumps_bytes(event).decode("utf-8", "surrogatepass")
 
 
 class Fields:
