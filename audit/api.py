@@ -7,6 +7,8 @@ it saw and asks for what came after, so nothing is missed or read twice. Each ev
 
 from __future__ import annotations
 
+from typing import Any
+
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
@@ -14,6 +16,8 @@ from rest_framework.response import Response
 
 from apikeys.api_base import BaseApi, StrictSerializer, query_data
 from apikeys.models import KeyKind, Scope
+from audit.chain import event_document
+from audit.models import AuditEvent
 from audit.selectors import AuditFilters, tenant_events, vendor_events, vendor_page
 
 MAX_LIMIT = 500
@@ -38,6 +42,13 @@ class AuditEventOut(serializers.Serializer):
     data = serializers.JSONField()  # type: ignore[assignment]
     prev_hash = serializers.CharField()
     hash = serializers.CharField()
+    canonical = serializers.SerializerMethodField(
+        help_text="The exact document that was hashed: hash = SHA-256(prev_hash bytes || "
+        "canonical JSON of this object, keys sorted, no spaces, ASCII) (docs/audit.md)."
+    )
+
+    def get_canonical(self, event: AuditEvent) -> dict[str, Any]:
+        return event_document(event, event.chain.key)
 
 
 class VendorEventsQuery(StrictSerializer):

@@ -73,13 +73,13 @@ def tenant_events(*, tenant: Any, filters: AuditFilters) -> QuerySet[AuditEvent]
     """Every event of the tenant's chain, newest first."""
     head = tenant_chain_head(tenant=tenant)
     qs = AuditEvent.objects.filter(chain=head) if head else AuditEvent.objects.none()
-    return filters.apply(qs).order_by("-seq")
+    return filters.apply(qs).select_related("chain").order_by("-seq")
 
 
 def vendor_events(*, vendor: Any, filters: AuditFilters) -> QuerySet[AuditEvent]:
     """The vendor's own events and the vendor-visible part of its tenants' (audit.visibility)."""
     qs = AuditEvent.objects.filter(vendor_public_id=vendor.public_id, vendor_visible=True)
-    return filters.apply(qs).order_by("-time", "-event_id")
+    return filters.apply(qs).select_related("chain").order_by("-time", "-event_id")
 
 
 def _encode(parts: list[Any]) -> str:

@@ -152,3 +152,20 @@ def test_hostile_strings_never_break_one_event_per_line(
     csv_text = "".join(csv_lines(events))
     assert len(csv_text.splitlines()) == count + 1
     assert "\x1b" not in csv_text and "\r" not in csv_text
+
+
+def test_rest_events_carry_the_canonical_document_a_siem_can_verify(globex: Any) -> None:
+    from audit.api import AuditEventOut
+    from audit.chain import link_hash
+
+    record(
+        action="tenant.viewed", actor=Actor.system(), vendor=None, tenant=globex, data={"é": "\n"}
+    )
+    record(action="tenant.viewed", actor=Actor.system(), vendor=None, tenant=globex)
+    events = tenant_events(tenant=globex, filters=AuditFilters()).order_by("seq")
+    out = [dict(AuditEventOut(e).data) for e in events]
+    for item in out:
+        assert (
+            link_hash(item["prev_hash"], json.loads(json.dumps(item["canonical"]))) == item["hash"]
+        )
+    assert out[1]["prev_hash"] == out[0]["hash"]
