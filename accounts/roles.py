@@ -21,8 +21,10 @@ class Capability(StrEnum):
     VENDOR_MANAGE_TENANTS = "vendor.manage_tenants"
     VENDOR_MANAGE_MEMBERS = "vendor.manage_members"
     VENDOR_MANAGE_SETTINGS = "vendor.manage_settings"
+    VENDOR_MANAGE_KEYS = "vendor.manage_keys"  # vendor root, tenant-root approvals, clusters
     TENANT_VIEW = "tenant.view"
     TENANT_MANAGE_MEMBERS = "tenant.manage_members"
+    TENANT_MANAGE_KEYS = "tenant.manage_keys"  # tenant root, KMS and logging configs, policy
 
 
 _VENDOR_ROLES: dict[str, frozenset[Capability]] = {
@@ -32,13 +34,16 @@ _VENDOR_ROLES: dict[str, frozenset[Capability]] = {
             Capability.VENDOR_MANAGE_TENANTS,
             Capability.VENDOR_MANAGE_MEMBERS,
             Capability.VENDOR_MANAGE_SETTINGS,
+            Capability.VENDOR_MANAGE_KEYS,
         }
     ),
     Role.VIEWER: frozenset({Capability.VENDOR_VIEW}),
 }
 
 _TENANT_ROLES: dict[str, frozenset[Capability]] = {
-    Role.ADMIN: frozenset({Capability.TENANT_VIEW, Capability.TENANT_MANAGE_MEMBERS}),
+    Role.ADMIN: frozenset(
+        {Capability.TENANT_VIEW, Capability.TENANT_MANAGE_MEMBERS, Capability.TENANT_MANAGE_KEYS}
+    ),
     Role.VIEWER: frozenset({Capability.TENANT_VIEW}),
 }
 
@@ -51,6 +56,7 @@ SENSITIVE: frozenset[Capability] = frozenset(
         Capability.VENDOR_MANAGE_MEMBERS,
         Capability.VENDOR_MANAGE_SETTINGS,
         Capability.TENANT_MANAGE_MEMBERS,
+        Capability.TENANT_MANAGE_KEYS,  # S-05: creating and changing KMS configs
     }
 )
 

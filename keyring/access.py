@@ -14,12 +14,11 @@ from accounts.roles import Capability
 from tenants.access import TenantAccess, tenant_for_user
 from vendors.access import VendorAccess, vendor_for_user
 
-# accounts.roles has no key capabilities yet; the closest admin-only ones are used until it
-# does. Vendor: admin, MFA required. Tenant: admin, MFA and recent re-authentication on POST.
+# Vendor: admin, MFA required. Tenant: admin, MFA and recent re-authentication on POST.
 VENDOR_KEYS_VIEW = Capability.VENDOR_VIEW
-VENDOR_KEYS_MANAGE = Capability.VENDOR_MANAGE_TENANTS
+VENDOR_KEYS_MANAGE = Capability.VENDOR_MANAGE_KEYS
 TENANT_KEYS_VIEW = Capability.TENANT_VIEW
-TENANT_KEYS_MANAGE = Capability.TENANT_MANAGE_MEMBERS
+TENANT_KEYS_MANAGE = Capability.TENANT_MANAGE_KEYS
 
 
 def vendor_viewer(request: HttpRequest, public_id: UUID) -> VendorAccess:
