@@ -86,6 +86,23 @@ def recipient_clusters(tenant: Tenant, payload: dict[str, Any]) -> list[ProxyClu
     return list(active.order_by("name"))
 
 
+def pending_clusters(tenant: Tenant, payload: dict[str, Any]) -> list[ProxyCluster]:
+    """Active clusters of the vendor that the tenant's policy does not allow (yet)."""
+    if not payload:
+        return []  # the first policy is sealed to every active cluster
+    active = ProxyCluster.objects.filter(vendor_id=tenant.vendor_id, status=ClusterStatus.ACTIVE)
+    return list(active.exclude(cluster_id__in=payload.get("clusters", [])).order_by("name"))
+
+
+def current_blobs(tenant: Tenant, payload: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The sealed blobs the policy names (ciphertext), for adding a cluster as a recipient."""
+    named = [e["config_id"] for e in payload.get("kms_configs", [])]
+    if payload.get("logging"):
+        named.append(payload["logging"]["config_id"])
+    rows = SealedConfig.objects.filter(tenant=tenant, config_id__in=named, current=True)
+    return {str(s.config_id): {"sealed": s.sealed, "label": s.label} for s in rows}
+
+
 @login_required
 @require_GET
 @crypto_page
@@ -97,6 +114,7 @@ def configs(request: HttpRequest, public_id: UUID) -> HttpResponse:
     payload = dict(policy.payload) if policy else {}
     root = selectors.tenant_root_get(tenant=tenant)
     clusters = [_cluster_data(c) for c in recipient_clusters(tenant, payload)]
+    pending = [_cluster_data(c) for c in pending_clusters(tenant, payload)]
     data = _unlock_data(request, root)
     data.update(
         is_admin=acc.is_admin,
@@ -104,6 +122,8 @@ def configs(request: HttpRequest, public_id: UUID) -> HttpResponse:
         vendor_id=str(tenant.vendor.public_id),
         policy=payload or None,
         clusters=clusters,
+        pending_clusters=pending,
+        sealed=current_blobs(tenant, payload) if acc.is_admin else {},
         providers=provider_form_data(),
         config_id_url=reverse("kms_configs_pages:api_config_id", args=[public_id]),
         policy_url=reverse("kms_configs_pages:api_policy", args=[public_id]),
@@ -116,6 +136,7 @@ def configs(request: HttpRequest, public_id: UUID) -> HttpResponse:
         "rows": config_rows(tenant, payload),
         "can_sign": acc.is_admin and root is not None and root.status == RootKeyStatus.APPROVED,
         "clusters": clusters,
+        "pending_clusters": pending,
         "providers": list(PROVIDERS.values()),
         "proxy_status": tenant_proxy_status(tenant=tenant),
         "data": data,

@@ -22,7 +22,7 @@ from django.test import Client
 from kms_configs import browser
 from kms_configs.bundles import cluster_statements, tenant_bundles
 from kms_configs.models import SealedConfig, TenantPolicy
-from opencmk_crypto import b64d, b64e, canonical_json, verify_statement
+from opencmk_crypto import b64d, b64e, canonical_json, open_config, verify_statement
 from tenant_security_proxy.verify import ClusterIdentity, verify_cluster, verify_tenant_bundle
 from tests.broker.factories import login
 from tests.keyring.browser import chromium, sessions, storage_is_empty, unlock, wait_status
@@ -214,3 +214,43 @@ def test_primary_disable_enable_and_delete_each_sign_a_new_policy(
     history = login(Client(), bob).get(f"{url}history/").content.decode()
     assert f"#{a.config_id} &#x27;A&#x27;: active → disabled" in history
     assert f"removed KMS config #{a.config_id} &#x27;A&#x27;" in history
+
+
+def test_approving_a_new_cluster_adds_it_as_recipient_without_changing_content(
+    sessions: Any, alice: Any, bob: Any, acme: Any, globex: Any
+) -> None:
+    vendor_root = browser.vendor_root_keys(acme, alice, with_user_key(alice).keys)
+    root = browser.tenant_root_keys(
+        globex, bob, with_user_key(bob).keys, vendor_admin=alice, vendor_root=vendor_root
+    )
+    _, east = browser.cluster_register(acme, alice, vendor_root, name="east")
+    signer = browser.TenantSigner(globex, bob, root)
+    config = {"provider": "vault-transit", "address": "http://127.0.0.1:1", "token": CANARY}
+    first = browser.ConfigDraft(config=dict(config), label="A")
+    signer.publish([first], [east])
+    west_keys, west = browser.cluster_register(acme, alice, vendor_root, name="west")
+    session = sessions(bob)
+    url = f"/kms/tenants/{globex.public_id}/"
+
+    page = session.open(url)
+    assert west.cluster_id in page.inner_text("#kc-pending")
+    page.click(f'[data-cluster-approve="{west.cluster_id}"]')
+    unlock(page, PASSPHRASE)
+    assert "policy version 2" in wait_status(page)
+
+    v1, v2 = (p.payload for p in TenantPolicy.objects.filter(tenant=globex).order_by("version"))
+    assert v2["clusters"] == [east.cluster_id, west.cluster_id]
+    assert v2["kms_configs"] == v1["kms_configs"]  # same digests: no content change
+    blob = SealedConfig.objects.get(config_id=first.config_id, current=True).sealed
+    west_private = nacl.public.PrivateKey(bytes(west_keys.encryption_key))
+    opened = open_config(blob, private_key=west_private, tenant_id="globex")
+    assert json.loads(opened)["token"] == CANARY
+    assert _leaks(session.sent(), CANARY) == []
+
+    page = session.open(url)
+    page.click(f'[data-cluster-remove="{east.cluster_id}"]')
+    unlock(page, PASSPHRASE)
+    assert "policy version 3" in wait_status(page)
+    assert TenantPolicy.objects.get(tenant=globex, current=True).payload["clusters"] == [
+        west.cluster_id
+    ]

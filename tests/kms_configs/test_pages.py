@@ -237,3 +237,19 @@ def test_lifecycle_buttons_follow_the_state_and_never_offer_to_disable_the_prima
     assert f'data-action="delete" data-config="{other.config_id}"' in html
     assert f'data-action="disable" data-config="{other.config_id}"' not in html
     assert "data-action=" not in viewer_html
+
+
+def test_a_cluster_registered_after_the_first_policy_waits_for_the_tenants_approval(
+    world: World, bob_client: Client
+) -> None:
+    from kms_configs import browser
+
+    world.signer.publish([kms_draft()], [world.cluster])
+    _, west = browser.cluster_register(world.vendor, world.alice, world.vendor_root, name="west")
+
+    html = bob_client.get(_configs_url(world)).content.decode()
+
+    pending = html[html.index('id="kc-pending"') :]
+    assert f'data-cluster-approve="{west.cluster_id}"' in pending
+    allowed = html[html.index('id="kc-allowed"') : html.index('id="kc-pending"')]
+    assert world.cluster.cluster_id in allowed and west.cluster_id not in allowed

@@ -73,7 +73,7 @@ export function changedEntries(entries, configId, action) {
   return kms;
 }
 
-function policyWith(kms) {
+function policyWith(kms, clusters = data.clusters.map((c) => c.cluster_id)) {
   const current = data.policy || {};
   return {
     type: "tenant-policy",
@@ -84,7 +84,7 @@ function policyWith(kms) {
     kms_configs: kms,
     logging: current.logging ?? null,
     leasing: current.leasing || { enabled: false, max_age_s: 3600 },
-    clusters: data.clusters.map((c) => c.cluster_id),
+    clusters,
   };
 }
 
@@ -105,15 +105,7 @@ async function changeState(configId, action) {
   const kms = changedEntries((data.policy || {}).kms_configs || [], configId, action);
   if (WARNINGS[action] && !window.confirm(WARNINGS[action])) return "Nothing changed.";
   await loadCrypto();
-  const root = await rootKeys(data);
-  try {
-    const statement = cmk.signStatement("tenant-policy", policyWith(kms), root);
-    const answer = await postJson(data.policy_url, { statement, sealed_configs: [] }, data.csrf_token);
-    window.setTimeout(() => window.location.reload(), 1500);
-    return `Signed policy version ${answer.version}.`;
-  } finally {
-    root.wipe();
-  }
+  return signAndPost(policyWith(kms), () => []);
 }
 
 async function addConfig() {
@@ -155,6 +147,50 @@ if (form) {
     event.preventDefault();
     run(addConfig, "Sealing…");
   });
+}
+async function signAndPost(payload, uploads) {
+  const root = await rootKeys(data);
+  try {
+    const sealedConfigs = uploads(root);
+    const statement = cmk.signStatement("tenant-policy", payload, root);
+    const answer = await postJson(
+      data.policy_url, { statement, sealed_configs: sealedConfigs }, data.csrf_token,
+    );
+    window.setTimeout(() => window.location.reload(), 1500);
+    return `Signed policy version ${answer.version}.`;
+  } finally {
+    root.wipe();
+  }
+}
+
+/** Approving a cluster re-shares each config's key with it: same ciphertext, same digests. */
+async function approveCluster(clusterId) {
+  const cluster = data.pending_clusters.find((c) => c.cluster_id === clusterId);
+  if (!cluster) throw new Error("Unknown cluster.");
+  await loadCrypto();
+  const kms = ((data.policy || {}).kms_configs || []).map((e) => ({ ...e }));
+  const clusters = [...data.clusters.map((c) => c.cluster_id), clusterId];
+  return signAndPost(policyWith(kms, clusters), (root) => Object.values(data.sealed).map(
+    ({ sealed, label }) => ({
+      sealed: cmk.addRecipient(sealed, { privateKey: root, newPublicKey: cmk.b64d(cluster.encryption_public) }),
+      label,
+    }),
+  ));
+}
+
+async function removeCluster(clusterId) {
+  if (!window.confirm("Proxies of this cluster stop serving your tenant. Remove it?")) return "Nothing changed.";
+  await loadCrypto();
+  const kms = ((data.policy || {}).kms_configs || []).map((e) => ({ ...e }));
+  const clusters = data.clusters.map((c) => c.cluster_id).filter((c) => c !== clusterId);
+  return signAndPost(policyWith(kms, clusters), () => []);
+}
+
+for (const button of document.querySelectorAll("[data-cluster-approve]")) {
+  button.addEventListener("click", () => run(() => approveCluster(button.dataset.clusterApprove), "Approving…"));
+}
+for (const button of document.querySelectorAll("[data-cluster-remove]")) {
+  button.addEventListener("click", () => run(() => removeCluster(button.dataset.clusterRemove), "Removing…"));
 }
 for (const button of document.querySelectorAll("[data-action]")) {
   button.addEventListener("click", () => {
