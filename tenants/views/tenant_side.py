@@ -18,6 +18,7 @@ from accounts.services import InvitationError, invitation_resend, invitation_rev
 from accounts.types import AuthenticatedRequest
 from audit.actors import Actor
 from audit.services import record_view
+from kms_configs.selectors import tenant_proxy_status
 from tenants import selectors, services
 from tenants.access import tenant_for_user
 
@@ -31,6 +32,7 @@ def dashboard(request: AuthenticatedRequest, tenant: UUID) -> HttpResponse:
         "tenant": access.tenant,
         "steps": selectors.tenant_status_steps(tenant=access.tenant),
         "member_count": access.tenant.memberships.count(),
+        "proxy_status": tenant_proxy_status(tenant=access.tenant),
         "section": "dashboard",
     }
     return render(request, "tenants/dashboard.html", context)

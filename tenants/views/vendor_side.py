@@ -19,6 +19,7 @@ from audit.services import record_view
 from tenants import selectors, services
 from tenants.forms import TenantCreateForm, TenantFilterForm
 from vendors.access import vendor_for_user
+from kms_configs.selectors import tenant_proxy_status
 
 
 @login_required
@@ -92,6 +93,7 @@ def tenant_detail(request: AuthenticatedRequest, vendor: UUID, tenant: UUID) -> 
             tenant=obj, issued_by=Invitation.Kind.VENDOR
         ),
         "admin_count": obj.memberships.filter(role="admin").count(),
+        "proxy_status": tenant_proxy_status(tenant=obj),
         "section": "tenants",
     }
     return render(request, "tenants/vendor_detail.html", context)
