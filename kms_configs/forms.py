@@ -117,3 +117,87 @@ def provider_form_data() -> dict[str, dict[str, object]]:
         }
         for p in PROVIDERS.values()
     }
+
+
+_SECRET = {"secret": True, "required": True}
+
+LOGGING_PROVIDERS: dict[str, Provider] = {
+    "webhook": Provider(
+        "webhook",
+        "Webhook (HTTPS JSON batches, HMAC-signed)",
+        [
+            Field("url", "URL", required=True, kind="url"),
+            Field("secret", "HMAC secret (16 characters or more)", **_SECRET),  # type: ignore[arg-type]
+        ],
+        permissions="Verify X-OpenCMK-Signature (HMAC-SHA256 of timestamp + '.' + body) and "
+        "deduplicate on batch_id; see docs/security-events.md.",
+    ),
+    "splunk-hec": Provider(
+        "splunk-hec",
+        "Splunk HTTP Event Collector",
+        [
+            Field("url", "URL", required=True, kind="url"),
+            Field("token", "HEC token", **_SECRET),  # type: ignore[arg-type]
+            Field("index", "Index (optional)"),
+        ],
+        permissions="A HEC token allowed to write to the index.",
+    ),
+    "datadog": Provider(
+        "datadog",
+        "Datadog Logs",
+        [
+            Field("api_key", "API key", **_SECRET),  # type: ignore[arg-type]
+            Field("site", "Site (optional)", help="Default datadoghq.com."),
+        ],
+        permissions="An API key of your Datadog organisation.",
+    ),
+    "elastic": Provider(
+        "elastic",
+        "Elasticsearch",
+        [
+            Field("url", "URL", required=True, kind="url"),
+            Field("index", "Index", required=True),
+            Field("api_key", "API key (encoded)", secret=True),
+            Field("username", "User name"),
+            Field("password", "Password", secret=True),
+        ],
+        one_of=[["api_key"], ["username", "password"]],
+        permissions="create_doc on the index.",
+    ),
+    "gcp-cloud-logging": Provider(
+        "gcp-cloud-logging",
+        "Google Cloud Logging",
+        [
+            Field("project_id", "Project id", required=True),
+            Field("log_id", "Log id", required=True),
+            Field("client_email", "Service account e-mail", required=True),
+            Field("private_key", "Service account private key", True, True, "textarea"),
+        ],
+        permissions="roles/logging.logWriter for the service account.",
+    ),
+    "syslog": Provider(
+        "syslog",
+        "Syslog over TLS (RFC 5424/5425)",
+        [
+            Field("host", "Host", required=True),
+            Field("port", "Port (optional)", help="Default 6514."),
+        ],
+        permissions="A TLS syslog receiver the proxy can reach.",
+    ),
+}
+
+# Browser-side minimum lengths (docs/security-events.md: webhook secrets ≥ 16 characters).
+MIN_LENGTHS = {("webhook", "secret"): 16}
+
+
+def logging_form_data() -> dict[str, dict[str, object]]:
+    data = {}
+    for p in LOGGING_PROVIDERS.values():
+        data[p.name] = {
+            "fields": [f.name for f in p.fields],
+            "required": [f.name for f in p.fields if f.required],
+            "urls": [f.name for f in p.fields if f.kind == "url"],
+            "one_of": p.one_of,
+            "min_lengths": {f: n for (pr, f), n in MIN_LENGTHS.items() if pr == p.name},
+        }
+    return data

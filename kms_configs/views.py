@@ -22,7 +22,7 @@ from keyring import access, selectors
 from keyring.models import ClusterStatus, ProxyCluster, RootKeyStatus
 from keyring.pages import crypto_page
 from keyring.views import _unlock_data
-from kms_configs.forms import PROVIDERS, provider_form_data
+from kms_configs.forms import LOGGING_PROVIDERS, PROVIDERS, logging_form_data, provider_form_data
 from kms_configs.models import SealedConfig, TenantPolicy
 from kms_configs.selectors import policy_history, tenant_proxy_status
 from opencmk_crypto import b64d, fingerprint, kid
@@ -66,6 +66,20 @@ def config_rows(tenant: Tenant, payload: dict[str, Any]) -> list[dict[str, Any]]
             }
         )
     return rows
+
+
+def _logging_row(tenant: Tenant, payload: dict[str, Any]) -> dict[str, Any] | None:
+    entry = payload.get("logging")
+    if not entry:
+        return None
+    blob = SealedConfig.objects.filter(
+        tenant=tenant, config_id=entry["config_id"], current=True
+    ).first()
+    return {
+        "config_id": entry["config_id"],
+        "label": blob.label if blob else "",
+        "provider": blob.provider if blob else "",
+    }
 
 
 def _cluster_data(cluster: ProxyCluster) -> dict[str, str]:
@@ -125,6 +139,7 @@ def configs(request: HttpRequest, public_id: UUID) -> HttpResponse:
         pending_clusters=pending,
         sealed=current_blobs(tenant, payload) if acc.is_admin else {},
         providers=provider_form_data(),
+        logging_providers=logging_form_data(),
         config_id_url=reverse("kms_configs_pages:api_config_id", args=[public_id]),
         policy_url=reverse("kms_configs_pages:api_policy", args=[public_id]),
     )
@@ -138,6 +153,9 @@ def configs(request: HttpRequest, public_id: UUID) -> HttpResponse:
         "clusters": clusters,
         "pending_clusters": pending,
         "providers": list(PROVIDERS.values()),
+        "logging_providers": list(LOGGING_PROVIDERS.values()),
+        "logging": _logging_row(tenant, payload),
+        "leasing": payload.get("leasing") or {"enabled": False, "max_age_s": 3600},
         "proxy_status": tenant_proxy_status(tenant=tenant),
         "data": data,
         "section": "kms",

@@ -254,3 +254,63 @@ def test_approving_a_new_cluster_adds_it_as_recipient_without_changing_content(
     assert TenantPolicy.objects.get(tenant=globex, current=True).payload["clusters"] == [
         west.cluster_id
     ]
+
+
+def test_logging_config_is_sealed_in_the_browser_and_then_leasing_can_be_enabled(
+    sessions: Any, alice: Any, bob: Any, acme: Any, globex: Any
+) -> None:
+    vendor_root = browser.vendor_root_keys(acme, alice, with_user_key(alice).keys)
+    root = browser.tenant_root_keys(
+        globex, bob, with_user_key(bob).keys, vendor_admin=alice, vendor_root=vendor_root
+    )
+    cluster_keys, cluster = browser.cluster_register(acme, alice, vendor_root, name="east")
+    signer = browser.TenantSigner(globex, bob, root)
+    config = {"provider": "vault-transit", "address": "http://127.0.0.1:1", "token": "t"}
+    signer.publish([browser.ConfigDraft(config=config, label="A")], [cluster])
+    session = sessions(bob)
+    url = f"/kms/tenants/{globex.public_id}/"
+    secret = "canary-webhook-hmac-secret-31d9"
+
+    page = session.open(url)
+    assert page.is_disabled("#kc-leasing-enabled")  # no logging config yet
+    page.select_option("#kl-provider", "webhook")
+    page.fill("#kl-webhook-url", "https://siem.globex.test/opencmk")
+    page.fill("#kl-webhook-secret", "too short")
+    page.click("#kl-add button[type=submit]")
+    assert "secret needs at least 16 characters" in wait_status(page, "error")
+    page.fill("#kl-webhook-secret", secret)
+    page.fill("#kl-label", "SIEM")
+    page.click("#kl-add button[type=submit]")
+    unlock(page, PASSPHRASE)
+    assert "policy version 2" in wait_status(page)
+    assert page.input_value("#kl-webhook-secret") == ""
+
+    page = session.open(url)
+    assert "SIEM" in page.inner_text("#kc-logging")
+    page.check("#kc-leasing-enabled")
+    page.fill("#kc-leasing-max-age", "600")
+    page.click("#kc-leasing button[type=submit]")
+    unlock(page, PASSPHRASE)
+    assert "policy version 3" in wait_status(page)
+
+    policy = TenantPolicy.objects.get(tenant=globex, current=True).payload
+    assert policy["leasing"] == {"enabled": True, "max_age_s": 600}
+    me = ClusterIdentity(
+        cluster_id=cluster.cluster_id,
+        signing_public=cluster_keys.signing_public,
+        encryption_private=nacl.public.PrivateKey(bytes(cluster_keys.encryption_key)),
+    )
+    vendor_id = verify_cluster(
+        *cluster_statements(acme.pk), vendor_root=vendor_root.signing_public, me=me
+    )
+    (bundle,) = tenant_bundles([globex.pk])
+    verified = verify_tenant_bundle(
+        bundle, vendor_root=vendor_root.signing_public, vendor_id=vendor_id, me=me, seen=None
+    )
+    assert verified is not None and verified.leasing_enabled
+    assert verified.logging is not None and verified.logging.plaintext == {
+        "provider": "webhook",
+        "url": "https://siem.globex.test/opencmk",
+        "secret": secret,
+    }
+    assert _leaks(session.sent(), secret) == []

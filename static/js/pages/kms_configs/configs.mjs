@@ -17,30 +17,33 @@ function showProvider() {
   }
 }
 
-function readValues(provider) {
+function readValues(provider, set = fieldset(provider)) {
   const values = {};
-  for (const input of fieldset(provider).querySelectorAll("[data-field]")) {
+  for (const input of set.querySelectorAll("[data-field]")) {
     const value = input.value.trim();
     if (value !== "") values[input.dataset.field] = value;
   }
   return values;
 }
 
-function clearInputs() {
-  for (const input of form.querySelectorAll("[data-field]")) {
+function clearInputs(container = form, labelId = "kc-label") {
+  for (const input of container.querySelectorAll("[data-field]")) {
     input.value = input.defaultValue && input.type !== "password" ? input.defaultValue : "";
   }
-  document.getElementById("kc-label").value = "";
+  document.getElementById(labelId).value = "";
 }
 
 /** Browser-side validation: the broker cannot see the fields (docs/kms-providers.md). */
-export function problem(provider, values) {
-  const spec = data.providers[provider];
+export function problem(provider, values, specs = data.providers) {
+  const spec = specs[provider];
   if (!spec) return "Unknown provider.";
   const missing = spec.required.filter((name) => !values[name]);
   if (missing.length) return `Required: ${missing.join(", ")}.`;
   if (spec.one_of.length && !spec.one_of.some((group) => group.every((name) => values[name]))) {
     return `Fill one of: ${spec.one_of.map((g) => g.join(" + ")).join(" or ")}.`;
+  }
+  for (const [name, length] of Object.entries(spec.min_lengths || {})) {
+    if ((values[name] || "").length < length) return `${name} needs at least ${length} characters.`;
   }
   for (const name of spec.urls) {
     if (values[name] && !/^https?:\/\/[^\s/]+/.test(values[name])) return `${name} must be a URL.`;
@@ -73,7 +76,7 @@ export function changedEntries(entries, configId, action) {
   return kms;
 }
 
-function policyWith(kms, clusters = data.clusters.map((c) => c.cluster_id)) {
+function policyWith(kms, { clusters = data.clusters.map((c) => c.cluster_id), logging, leasing } = {}) {
   const current = data.policy || {};
   return {
     type: "tenant-policy",
@@ -82,8 +85,8 @@ function policyWith(kms, clusters = data.clusters.map((c) => c.cluster_id)) {
     tenant_id: data.tenant_id,
     version: (current.version || 0) + 1,
     kms_configs: kms,
-    logging: current.logging ?? null,
-    leasing: current.leasing || { enabled: false, max_age_s: 3600 },
+    logging: logging !== undefined ? logging : current.logging ?? null,
+    leasing: leasing || current.leasing || { enabled: false, max_age_s: 3600 },
     clusters,
   };
 }
@@ -148,10 +151,13 @@ if (form) {
     run(addConfig, "Sealing…");
   });
 }
+/** Unlocks the root, runs ``uploads(root)`` (sealed configs, or {payload, uploads} when the
+ * payload depends on what was sealed), signs the payload and posts both. */
 async function signAndPost(payload, uploads) {
   const root = await rootKeys(data);
   try {
-    const sealedConfigs = uploads(root);
+    let sealedConfigs = uploads(root);
+    if (payload === null) ({ payload, uploads: sealedConfigs } = sealedConfigs);
     const statement = cmk.signStatement("tenant-policy", payload, root);
     const answer = await postJson(
       data.policy_url, { statement, sealed_configs: sealedConfigs }, data.csrf_token,
@@ -170,7 +176,7 @@ async function approveCluster(clusterId) {
   await loadCrypto();
   const kms = ((data.policy || {}).kms_configs || []).map((e) => ({ ...e }));
   const clusters = [...data.clusters.map((c) => c.cluster_id), clusterId];
-  return signAndPost(policyWith(kms, clusters), (root) => Object.values(data.sealed).map(
+  return signAndPost(policyWith(kms, { clusters }), (root) => Object.values(data.sealed).map(
     ({ sealed, label }) => ({
       sealed: cmk.addRecipient(sealed, { privateKey: root, newPublicKey: cmk.b64d(cluster.encryption_public) }),
       label,
@@ -183,9 +189,65 @@ async function removeCluster(clusterId) {
   await loadCrypto();
   const kms = ((data.policy || {}).kms_configs || []).map((e) => ({ ...e }));
   const clusters = data.clusters.map((c) => c.cluster_id).filter((c) => c !== clusterId);
-  return signAndPost(policyWith(kms, clusters), () => []);
+  return signAndPost(policyWith(kms, { clusters }), () => []);
 }
 
+function currentKms() {
+  return ((data.policy || {}).kms_configs || []).map((e) => ({ ...e }));
+}
+
+/** Seals a logging config (replacing the current one under the same config id) and signs. */
+async function setLogging() {
+  const logForm = document.getElementById("kl-add");
+  const provider = document.getElementById("kl-provider").value;
+  const set = logForm.querySelector(`fieldset[data-log-provider="${provider}"]`);
+  const label = document.getElementById("kl-label").value.trim() || provider;
+  let values = readValues(provider, set);
+  const invalid = problem(provider, values, data.logging_providers);
+  if (invalid) throw new Error(invalid);
+  await loadCrypto();
+  const current = (data.policy || {}).logging;
+  const configId = current ? current.config_id
+    : (await postJson(data.config_id_url, { kind: "logging" }, data.csrf_token)).config_id;
+  return signAndPost(null, (root) => {
+    const sealed = cmk.sealConfig({
+      kind: "logging",
+      tenantId: data.tenant_id,
+      configId,
+      plaintext: JSON.stringify({ provider, ...values }),
+      recipients: [root.encryptionPublic, ...data.clusters.map((c) => cmk.b64d(c.encryption_public))],
+    });
+    values = null;
+    clearInputs(logForm, "kl-label");
+    const logging = { config_id: configId, content_digest: cmk.contentDigest(sealed) };
+    return { payload: policyWith(currentKms(), { logging }), uploads: [{ sealed, label }] };
+  });
+}
+
+async function setLeasing() {
+  const enabled = document.getElementById("kc-leasing-enabled").checked;
+  const maxAge = Number(document.getElementById("kc-leasing-max-age").value);
+  if (!Number.isInteger(maxAge) || maxAge < 1 || maxAge > 2592000) {
+    throw new Error("The maximum lease age must be 1 to 2592000 seconds.");
+  }
+  if (enabled && !(data.policy || {}).logging) throw new Error("Key leasing needs a logging config.");
+  await loadCrypto();
+  return signAndPost(policyWith(currentKms(), { leasing: { enabled, max_age_s: maxAge } }), () => []);
+}
+
+document.getElementById("kl-provider")?.addEventListener("change", (event) => {
+  for (const set of document.querySelectorAll("fieldset.kl-provider")) {
+    set.hidden = set.dataset.logProvider !== event.target.value;
+  }
+});
+document.getElementById("kl-add")?.addEventListener("submit", (event) => {
+  event.preventDefault();
+  run(setLogging, "Sealing…");
+});
+document.getElementById("kc-leasing")?.addEventListener("submit", (event) => {
+  event.preventDefault();
+  run(setLeasing, "Signing…");
+});
 for (const button of document.querySelectorAll("[data-cluster-approve]")) {
   button.addEventListener("click", () => run(() => approveCluster(button.dataset.clusterApprove), "Approving…"));
 }
