@@ -14,6 +14,7 @@ import contextlib
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -40,6 +41,29 @@ SNIPPET = "\n".join(
 )
 
 
+def _require_free_ports() -> None:
+    """Stop with a sentence, not a traceback, when another stack (or anything) holds a port."""
+    bao_port = BAO_ADDR.rsplit(":", 1)[1]
+    broker_port = BROKER_ADDR.rsplit(":", 1)[1]
+    wanted = {
+        broker_port: "broker",
+        bao_port: "OpenBao",
+        str(int(bao_port) + 1): "OpenBao cluster",
+        PROXY_PORT: "proxy API",
+        PROXY_HEALTH_PORT: "proxy health",
+    }
+    busy = []
+    for port, what in wanted.items():
+        with contextlib.closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as probe:
+            if probe.connect_ex(("127.0.0.1", int(port))) == 0:
+                busy.append(f"{port} ({what})")
+    if busy:
+        raise SystemExit(
+            "Port(s) already in use on 127.0.0.1: " + ", ".join(busy) + ". Is another OpenCMK "
+            "stack still running? Stop it (Ctrl-C) or free the ports, then run again."
+        )
+
+
 def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
@@ -50,6 +74,7 @@ def main() -> int:
     signal.signal(signal.SIGINT, _interrupt)
     signal.signal(signal.SIGTERM, _interrupt)
     env = _embedded_env()
+    _require_free_ports()
     children: list[subprocess.Popen[bytes]] = []
     try:
         children.append(_start_openbao(env))
