@@ -314,3 +314,43 @@ def test_logging_config_is_sealed_in_the_browser_and_then_leasing_can_be_enabled
         "secret": secret,
     }
     assert _leaks(session.sent(), secret) == []
+
+
+def test_a_config_is_decrypted_in_the_browser_edited_and_resealed_under_its_id(
+    sessions: Any, alice: Any, bob: Any, acme: Any, globex: Any
+) -> None:
+    vendor_root = browser.vendor_root_keys(acme, alice, with_user_key(alice).keys)
+    root = browser.tenant_root_keys(
+        globex, bob, with_user_key(bob).keys, vendor_admin=alice, vendor_root=vendor_root
+    )
+    cluster_keys, cluster = browser.cluster_register(acme, alice, vendor_root, name="east")
+    config = {
+        "provider": "vault-transit",
+        "address": "http://127.0.0.1:1",
+        "key_name": "old",
+        "token": CANARY,
+    }
+    draft = browser.ConfigDraft(config=config, label="Vault")
+    browser.TenantSigner(globex, bob, root).publish([draft], [cluster])
+    session = sessions(bob)
+
+    page = session.open(f"/kms/tenants/{globex.public_id}/")
+    page.click(f'[data-edit="{draft.config_id}"]')
+    unlock(page, PASSPHRASE)
+    assert f"Editing config #{draft.config_id}" in wait_status(page)
+    assert page.input_value("#kc-vault-transit-token") == CANARY  # decrypted in the page
+    assert page.input_value("#kc-label") == "Vault"
+    page.fill("#kc-vault-transit-key_name", "new")
+    page.click("#kc-add button[type=submit]")  # the user key is still unlocked in this page
+    assert "policy version 2" in wait_status(page)
+
+    v1, v2 = (p.payload for p in TenantPolicy.objects.filter(tenant=globex).order_by("version"))
+    (before,), (after,) = v1["kms_configs"], v2["kms_configs"]
+    assert after["config_id"] == before["config_id"] and after["state"] == "primary"
+    assert after["content_digest"] != before["content_digest"]
+    blob = SealedConfig.objects.get(config_id=draft.config_id, current=True)
+    assert blob.label == "Vault"
+    private = nacl.public.PrivateKey(bytes(cluster_keys.encryption_key))
+    opened = json.loads(open_config(blob.sealed, private_key=private, tenant_id="globex"))
+    assert opened["key_name"] == "new" and opened["token"] == CANARY
+    assert _leaks(session.sent(), CANARY) == []

@@ -111,6 +111,38 @@ async function changeState(configId, action) {
   return signAndPost(policyWith(kms), () => []);
 }
 
+let editing = null; // config id whose decrypted content fills the form
+
+/** Opens a sealed config with the tenant root, in this page only, and fills the form with it. */
+async function editConfig(configId) {
+  const stored = data.sealed[String(configId)];
+  if (!stored) throw new Error("Unknown config.");
+  await loadCrypto();
+  const root = await rootKeys(data);
+  let config;
+  try {
+    const plaintext = cmk.openConfig(stored.sealed, {
+      privateKey: root, tenantId: data.tenant_id, configId, kind: "kms",
+    });
+    config = JSON.parse(new TextDecoder().decode(plaintext));
+    plaintext.fill(0);
+  } finally {
+    root.wipe();
+  }
+  providerSelect.value = config.provider;
+  providerSelect.disabled = true;
+  showProvider();
+  clearInputs();
+  for (const input of fieldset(config.provider).querySelectorAll("[data-field]")) {
+    input.value = config[input.dataset.field] ?? "";
+  }
+  config = null;
+  document.getElementById("kc-label").value = stored.label;
+  editing = configId;
+  form.scrollIntoView();
+  return `Editing config #${configId}: change fields, then Seal and sign.`;
+}
+
 async function addConfig() {
   const provider = providerSelect.value;
   const label = document.getElementById("kc-label").value.trim();
@@ -121,7 +153,8 @@ async function addConfig() {
   const root = await rootKeys(data);
   let sealed;
   try {
-    const { config_id: configId } = await postJson(data.config_id_url, { kind: "kms" }, data.csrf_token);
+    const configId = editing
+      ?? (await postJson(data.config_id_url, { kind: "kms" }, data.csrf_token)).config_id;
     sealed = cmk.sealConfig({
       kind: "kms",
       tenantId: data.tenant_id,
@@ -131,7 +164,10 @@ async function addConfig() {
     });
     values = null;
     clearInputs();
-    const payload = nextPayload({ config_id: configId, provider, content_digest: cmk.contentDigest(sealed) });
+    const entry = { config_id: configId, provider, content_digest: cmk.contentDigest(sealed) };
+    const payload = editing ? policyWith(currentKms().map(
+      (e) => (e.config_id === configId ? { ...e, content_digest: entry.content_digest } : e),
+    )) : nextPayload(entry);
     const statement = cmk.signStatement("tenant-policy", payload, root);
     const answer = await postJson(
       data.policy_url, { statement, sealed_configs: [{ sealed, label }] }, data.csrf_token,
@@ -253,6 +289,9 @@ for (const button of document.querySelectorAll("[data-cluster-approve]")) {
 }
 for (const button of document.querySelectorAll("[data-cluster-remove]")) {
   button.addEventListener("click", () => run(() => removeCluster(button.dataset.clusterRemove), "Removing…"));
+}
+for (const button of document.querySelectorAll("[data-edit]")) {
+  button.addEventListener("click", () => run(() => editConfig(Number(button.dataset.edit)), "Opening…"));
 }
 for (const button of document.querySelectorAll("[data-action]")) {
   button.addEventListener("click", () => {
