@@ -193,7 +193,7 @@ def _decode_dek(buf: bytes, depth: int) -> EncryptedDek:
             elif key == _KEY_IV:
                 iv = field
             elif key == _KEY_LEASED_DATA:
-                leased = _decode_deks(field, depth + 1)
+                leased = _decode_leased(field, depth + 1)
             else:
                 try:
                     tenant_id = field.decode("utf-8")
@@ -233,6 +233,25 @@ def _decode_deks(buf: bytes, depth: int) -> tuple[EncryptedDek, ...]:
     if not deks:
         raise InvalidEdekError()
     return tuple(deks)
+
+
+# Every EDEK made with one leased key carries the same wrapped leased key (ELK) bytes, so its
+# parse is cached: the result is a pure function of the bytes and immutable (NamedTuples of
+# bytes, ints and str). Bounded; only successful parses are kept.
+_leased_cache: dict[bytes, tuple[EncryptedDek, ...]] = {}
+_LEASED_CACHE_MAX = 4096
+
+
+def _decode_leased(buf: bytes, depth: int) -> tuple[EncryptedDek, ...]:
+    if depth > _MAX_DEPTH:  # before the cache: a cached ELK must not pass one level deeper
+        raise InvalidEdekError()
+    deks = _leased_cache.get(buf)
+    if deks is None:
+        deks = _decode_deks(buf, depth)
+        if len(_leased_cache) >= _LEASED_CACHE_MAX:
+            _leased_cache.pop(next(iter(_leased_cache)))  # oldest first
+        _leased_cache[buf] = deks
+    return deks
 
 
 def decode_deks(buf: bytes) -> tuple[EncryptedDek, ...]:

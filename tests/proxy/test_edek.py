@@ -138,3 +138,21 @@ def test_it_decodes_a_leased_edek_made_by_ironcores_tsp():
     [elk] = dek.encrypted_leased_key_data
     assert (elk.kms_config_id, len(elk.encrypted_dek_data)) == (511, 113)
     assert encode_edek_b64(dek) == IRONCORE_LEASED
+
+
+def test_a_leased_key_seen_before_is_still_refused_one_level_too_deep():
+    decode_deks(encode_deks([LEASED]))  # its wrapped leased key is now a known (cached) parse
+    too_deep = LEASED._replace(encrypted_leased_key_data=(LEASED,))
+    with pytest.raises(InvalidEdekError):
+        decode_deks(encode_deks([too_deep]))
+
+
+def test_repeated_edeks_of_one_leased_key_decode_alike_and_the_parse_cache_is_bounded():
+    from tenant_security_proxy import edek as module
+
+    for i in range(module._LEASED_CACHE_MAX + 50):
+        elk = (EncryptedDek(encrypted_dek_data=i.to_bytes(4, "big"), kms_config_id=511),)
+        dek = LEASED._replace(encrypted_leased_key_data=elk)
+        assert decode_edek_b64(encode_edek_b64(dek)) == dek
+        assert decode_edek_b64(encode_edek_b64(dek)) == dek
+    assert len(module._leased_cache) <= module._LEASED_CACHE_MAX
