@@ -22,9 +22,11 @@ class Capability(StrEnum):
     VENDOR_MANAGE_MEMBERS = "vendor.manage_members"
     VENDOR_MANAGE_SETTINGS = "vendor.manage_settings"
     VENDOR_MANAGE_KEYS = "vendor.manage_keys"  # vendor root, tenant-root approvals, clusters
+    VENDOR_AUDIT_ADMIN = "vendor.audit_admin"  # export the audit log, notification e-mails
     TENANT_VIEW = "tenant.view"
     TENANT_MANAGE_MEMBERS = "tenant.manage_members"
     TENANT_MANAGE_KEYS = "tenant.manage_keys"  # tenant root, KMS and logging configs, policy
+    TENANT_AUDIT_ADMIN = "tenant.audit_admin"  # export the audit log, notification e-mails
 
 
 _VENDOR_ROLES: dict[str, frozenset[Capability]] = {
@@ -35,6 +37,7 @@ _VENDOR_ROLES: dict[str, frozenset[Capability]] = {
             Capability.VENDOR_MANAGE_MEMBERS,
             Capability.VENDOR_MANAGE_SETTINGS,
             Capability.VENDOR_MANAGE_KEYS,
+            Capability.VENDOR_AUDIT_ADMIN,
         }
     ),
     Role.VIEWER: frozenset({Capability.VENDOR_VIEW}),
@@ -42,7 +45,12 @@ _VENDOR_ROLES: dict[str, frozenset[Capability]] = {
 
 _TENANT_ROLES: dict[str, frozenset[Capability]] = {
     Role.ADMIN: frozenset(
-        {Capability.TENANT_VIEW, Capability.TENANT_MANAGE_MEMBERS, Capability.TENANT_MANAGE_KEYS}
+        {
+            Capability.TENANT_VIEW,
+            Capability.TENANT_MANAGE_MEMBERS,
+            Capability.TENANT_MANAGE_KEYS,
+            Capability.TENANT_AUDIT_ADMIN,
+        }
     ),
     Role.VIEWER: frozenset({Capability.TENANT_VIEW}),
 }

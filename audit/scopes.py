@@ -23,7 +23,7 @@ from vendors.access import vendor_for_user
 # Who may do what (docs/audit.md): every member reads, verifies and downloads checkpoints;
 # only admins export and subscribe to notifications (admin-only capabilities of accounts.roles).
 READ = {"tenant": Capability.TENANT_VIEW, "vendor": Capability.VENDOR_VIEW}
-ADMIN = {"tenant": Capability.TENANT_MANAGE_MEMBERS, "vendor": Capability.VENDOR_MANAGE_TENANTS}
+ADMIN = {"tenant": Capability.TENANT_AUDIT_ADMIN, "vendor": Capability.VENDOR_AUDIT_ADMIN}
 
 
 @dataclass(frozen=True)

@@ -186,6 +186,8 @@ ACCOUNT_RATE_LIMITS = {
     "reauthenticate": "10/m/user",
 }
 MFA_ADAPTER = "accounts.adapters.MFAAdapter"
+# Ending a session (logout elsewhere, admin kill) is an audited action (ACCEPTANCE L-01, S-04).
+USERSESSIONS_ADAPTER = "audit.adapters.AuditedUserSessionsAdapter"
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
 MFA_TOTP_PERIOD = 30
 MFA_TOTP_TOLERANCE = 1
