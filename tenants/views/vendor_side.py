@@ -16,10 +16,10 @@ from accounts.roles import Capability
 from accounts.types import AuthenticatedRequest
 from audit.actors import Actor
 from audit.services import record_view
+from kms_configs.selectors import tenant_proxy_status
 from tenants import selectors, services
 from tenants.forms import TenantCreateForm, TenantFilterForm
 from vendors.access import vendor_for_user
-from kms_configs.selectors import tenant_proxy_status
 
 
 @login_required
