@@ -5,25 +5,40 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('keyring', '0001_initial'),
+        ("keyring", "0001_initial"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='orgrootkey',
-            name='statement',
-            field=models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.RESTRICT, related_name='+', to='keyring.statement'),
+            model_name="orgrootkey",
+            name="statement",
+            field=models.OneToOneField(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.RESTRICT,
+                related_name="+",
+                to="keyring.statement",
+            ),
         ),
         migrations.AlterField(
-            model_name='proxycluster',
-            name='revocation',
-            field=models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.RESTRICT, related_name='+', to='keyring.statement'),
+            model_name="proxycluster",
+            name="revocation",
+            field=models.OneToOneField(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.RESTRICT,
+                related_name="+",
+                to="keyring.statement",
+            ),
         ),
         migrations.AlterField(
-            model_name='proxycluster',
-            name='statement',
-            field=models.OneToOneField(on_delete=django.db.models.deletion.RESTRICT, related_name='+', to='keyring.statement'),
+            model_name="proxycluster",
+            name="statement",
+            field=models.OneToOneField(
+                on_delete=django.db.models.deletion.RESTRICT,
+                related_name="+",
+                to="keyring.statement",
+            ),
         ),
     ]
