@@ -149,6 +149,15 @@ EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH", str(LOCAL_DIR / "mail"))
 
 # --- Organisations --------------------------------------------------------------------------------
 OPENCMK_INVITATION_DAYS = env_int("OPENCMK_INVITATION_DAYS", 7, minimum=1, maximum=90)
+# Browser-held keys: Argon2id cost of new passphrase blobs ("moderate" or "interactive") and how
+# long an unlocked key may sit idle in a page before it is wiped.
+OPENCMK_KEY_ARGON2_LEVEL = env_str("OPENCMK_KEY_ARGON2_LEVEL", "moderate")
+if OPENCMK_KEY_ARGON2_LEVEL not in {"moderate", "interactive"}:
+    raise ImproperlyConfigured("OPENCMK_KEY_ARGON2_LEVEL must be 'moderate' or 'interactive'.")
+OPENCMK_KEY_IDLE_SECONDS = env_int("OPENCMK_KEY_IDLE_SECONDS", 600, minimum=30, maximum=86400)
+# REST API throttles (DRF rate strings), counted in the shared cache.
+OPENCMK_API_RATE_PER_KEY = env_str("OPENCMK_API_RATE_PER_KEY", "600/min")
+OPENCMK_API_RATE_PER_IP = env_str("OPENCMK_API_RATE_PER_IP", "1200/min")
 
 # --- Accounts (django-allauth) -------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
