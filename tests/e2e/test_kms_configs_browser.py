@@ -354,3 +354,30 @@ def test_a_config_is_decrypted_in_the_browser_edited_and_resealed_under_its_id(
     opened = json.loads(open_config(blob.sealed, private_key=private, tenant_id="globex"))
     assert opened["key_name"] == "new" and opened["token"] == CANARY
     assert _leaks(session.sent(), CANARY) == []
+
+
+def test_the_configs_page_forbids_eval_injected_scripts_and_html_sinks(
+    sessions: Any, alice: Any, bob: Any, acme: Any, globex: Any
+) -> None:
+    with_user_key(bob)
+    page = sessions(bob).open(f"/kms/tenants/{globex.public_id}/")
+    # page.evaluate is exempt from CSP (DevTools protocol): the probes run from a timer.
+    page.evaluate(
+        """() => setTimeout(() => {
+            const out = {};
+            try { eval("1"); out.eval = "ran"; } catch (e) { out.eval = e.name; }
+            try {
+                const s = document.createElement("script");
+                s.textContent = "window.__injected = 1";
+                document.body.appendChild(s);
+            } catch (e) { out.inject = e.name; }
+            try { document.body.innerHTML += "<b>x</b>"; out.html = "ran"; }
+            catch (e) { out.html = e.name; }
+            window.__probe = out;
+        }, 0)"""
+    )
+    page.wait_for_timeout(200)
+    outcome = page.evaluate("() => ({...window.__probe, injected: window.__injected === 1})")
+    assert outcome["eval"] == "EvalError"
+    assert outcome["injected"] is False
+    assert outcome["html"] == "TypeError"  # Trusted Types: no HTML sinks

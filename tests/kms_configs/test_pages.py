@@ -253,3 +253,22 @@ def test_a_cluster_registered_after_the_first_policy_waits_for_the_tenants_appro
     assert f'data-cluster-approve="{west.cluster_id}"' in pending
     allowed = html[html.index('id="kc-allowed"') : html.index('id="kc-pending"')]
     assert world.cluster.cluster_id in allowed and west.cluster_id not in allowed
+
+
+def test_the_page_module_uses_no_html_sinks_and_imports_only_the_import_map() -> None:
+    from pathlib import Path
+
+    from django.conf import settings
+
+    source = (
+        Path(settings.BASE_DIR) / "static" / "js" / "pages" / "kms_configs" / "configs.mjs"
+    ).read_text()
+
+    for sink in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval("):
+        assert sink not in source
+    imports = [line for line in source.splitlines() if line.startswith("import ")]
+    assert imports == [
+        'import { cmk, loadCrypto, pageData, postJson, rootKeys, run } from "keyring-common";'
+    ]
+    for storage in ("localStorage", "sessionStorage", "indexedDB"):
+        assert storage not in source
