@@ -231,3 +231,32 @@ def history(request: HttpRequest, public_id: UUID) -> HttpResponse:
         )
     context = {"tenant": tenant, "access": acc, "versions": items, "section": "kms"}
     return render(request, "kms_configs/history.html", context)
+
+
+VENDOR_PAGE_SIZE = 50
+
+
+@login_required
+@require_GET
+def vendor_overview(request: HttpRequest, vendor: UUID) -> HttpResponse:
+    """Per tenant: providers, states, policy version, last proxy report — metadata only."""
+    from django.core.paginator import Paginator
+
+    from accounts.roles import Capability
+    from kms_configs.selectors import tenant_kms_summaries
+    from vendors.access import vendor_for_user
+
+    acc = vendor_for_user(request, vendor, Capability.VENDOR_VIEW)
+    tenants = Tenant.objects.filter(vendor=acc.vendor).order_by("tenant_id")
+    page = Paginator(tenants, VENDOR_PAGE_SIZE).get_page(request.GET.get("page"))
+    record_view(
+        request,
+        action="tenant_kms_overview.viewed",
+        vendor=acc.vendor,
+        data={"page": page.number},
+    )
+    items = list(page.object_list)
+    summaries = tenant_kms_summaries(tenants=items)
+    rows = [{"tenant": t, "summary": summaries[t.pk]} for t in items]
+    context = {"vendor": acc.vendor, "access": acc, "rows": rows, "page": page}
+    return render(request, "kms_configs/vendor_overview.html", context)

@@ -272,3 +272,31 @@ def test_the_page_module_uses_no_html_sinks_and_imports_only_the_import_map() ->
     ]
     for storage in ("localStorage", "sessionStorage", "indexedDB"):
         assert storage not in source
+
+
+def test_vendor_overview_shows_metadata_per_tenant_and_never_content(
+    world: World, alice: Any
+) -> None:
+    from tests.broker.factories import login
+
+    world.signer.publish([kms_draft(label="Secret label")], [world.cluster])
+    ProxyHeartbeat.objects.create(
+        cluster=world.cluster,
+        instance_id="east-1",
+        tenant=world.tenant,
+        status="ok",
+        received_at=timezone.now(),
+    )
+
+    response = login(Client(), alice).get(
+        reverse("kms_configs_pages:vendor_overview", args=[world.vendor.public_id])
+    )
+
+    html = response.content.decode()
+    row = html[html.index('data-tenant="globex"') :][:1200]
+    assert "v1" in row and "vault-transit · primary" in row and " s ago" in row
+    assert VAULT_CONFIG["token"] not in html and "Secret label" not in html
+    assert "sealed" not in row
+    assert AuditEvent.objects.filter(
+        action="tenant_kms_overview.viewed", vendor_public_id=world.vendor.public_id
+    ).exists()
