@@ -18,6 +18,7 @@ import nacl.public
 import pytest
 from django.core.management import call_command
 from django.test import Client
+from playwright.sync_api import Error as PlaywrightError
 
 from kms_configs import browser
 from kms_configs.bundles import cluster_statements, tenant_bundles
@@ -53,6 +54,20 @@ def _capture_headers(session: Any) -> list[bytes]:
     return headers
 
 
+def _capture_responses(session: Any) -> list[bytes]:
+    """Every response body the broker sends the pages (read at once: pages close later)."""
+    bodies: list[bytes] = []
+
+    def record(response: Any) -> None:
+        try:
+            bodies.append(response.url.encode() + b" " + response.body())
+        except PlaywrightError:  # redirects have no body to read
+            bodies.append(response.url.encode())
+
+    session.context.on("response", record)
+    return bodies
+
+
 def _leaks(blobs: list[bytes], *secrets: str) -> list[str]:
     return [s for s in secrets for b in blobs if s.encode() in b or s.encode().hex().encode() in b]
 
@@ -69,6 +84,7 @@ def test_tenant_admin_adds_kms_configs_and_the_canary_never_leaves_the_browser(
     cluster_keys, cluster = browser.cluster_register(acme, alice, vendor_root, name="east")
     session = sessions(bob)
     headers = _capture_headers(session)
+    responses = _capture_responses(session)
     url = f"/kms/tenants/{globex.public_id}/"
 
     # Browser-side validation: no credential given, nothing is sent.
@@ -113,6 +129,8 @@ def test_tenant_admin_adds_kms_configs_and_the_canary_never_leaves_the_browser(
     for half in (bob_keys.to_secret_bytes(), tenant_root.to_secret_bytes()):
         assert not any(b64e(half).encode() in b for b in sent)
     # Nor does anything the broker serves, logs or stores contain it.
+    assert any(b"/api/policy/" in r and b'"version"' in r for r in responses)
+    assert _leaks(responses, CANARY, CANARY_KEY) == []
     client = login(Client(), bob)
     pages = [client.get(url).content, client.get(f"{url}history/").content]
     assert b"Main vault" in pages[0]
