@@ -13,6 +13,8 @@ from typing import Any
 
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from hypothesis import HealthCheck
 from hypothesis import settings as hsettings
 
@@ -23,6 +25,18 @@ from tests.broker.factories import TenantFactory
 EXAMPLES = int(os.environ.get("OPENCMK_SCHEMATHESIS_EXAMPLES", "12"))
 
 schema = schemathesis.openapi.from_wsgi("/api/v1/schema/", application)
+
+
+@pytest.fixture(autouse=True)
+def _keep_the_test_connection() -> Any:
+    """Schemathesis calls the WSGI app directly, not through Django's test client, so Django's
+    end-of-request hook would close the connection that holds the test's transaction (on
+    PostgreSQL: "the connection is closed" on the next request). Do what the test client does."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
 
 
 @pytest.fixture
