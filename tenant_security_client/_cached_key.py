@@ -185,10 +185,10 @@ class _CachedKeyBase:
             raise DecryptionError()
         if len(out) != size:
             raise ValueError("output buffer must be exactly the plaintext length")
+        # Below 64 KiB copying the body is cheaper than a memoryview; above, zero-copy.
+        body = ciphertext[ct_at:] if size < _SMALL else memoryview(ciphertext)[ct_at:]
         try:
-            return aes.decrypt_into(
-                ciphertext[iv_at:ct_at], memoryview(ciphertext)[ct_at:], None, out
-            )
+            return aes.decrypt_into(ciphertext[iv_at:ct_at], body, None, out)
         except InvalidTag:
             # cryptography writes unverified plaintext into `out` before it checks the tag.
             out[:] = bytes(size)
