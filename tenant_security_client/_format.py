@@ -298,23 +298,6 @@ def decrypt_field_into(
     return _open_into(aes, memoryview(data), iv_start, out)
 
 
-def open_with_prefix(aes: AESGCM, prefix: bytes, data: Buffer) -> bytes | None:
-    """Fast path for a field whose header is byte-identical to ``prefix``, one this key wrote
-    (so its signature is known good); returns None for any other field."""
-    n = len(prefix)
-    if len(data) < n + IV_LEN + TAG_LEN or data[:n] != prefix:
-        return None
-    if len(data) < _IN_PLACE_FROM:
-        iv, body = data[n : n + IV_LEN], data[n + IV_LEN :]
-    else:  # zero-copy slices for large fields
-        view = memoryview(data)
-        iv, body = view[n : n + IV_LEN], view[n + IV_LEN :]
-    try:
-        return aes.decrypt(iv, body, None)
-    except InvalidTag:
-        raise DecryptionError() from None
-
-
 def decrypt_field(aes: AESGCM, data: Buffer, verified: set[bytes] | None = None) -> bytes:
     """Decrypt one field. (Use :func:`decrypt_field_into` for a buffer the caller can wipe.)"""
     iv_start = _iv_start(data)
