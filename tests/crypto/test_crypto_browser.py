@@ -6,7 +6,6 @@ Python (and the reverse)."""
 from __future__ import annotations
 
 import json
-import shutil
 import threading
 import time
 from collections.abc import Iterator
@@ -31,10 +30,6 @@ STRICT_CSP = (
     "require-trusted-types-for 'script'"
 )
 NO_WASM_CSP = STRICT_CSP.replace(" 'wasm-unsafe-eval'", "")
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]  # fmt: skip
 
 
 class _Handler(SimpleHTTPRequestHandler):
@@ -104,15 +99,10 @@ def server(recipient: oc.OrgKeys, python_signer: oc.OrgKeys) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
+    from tests.browser import launch_chromium
 
-    executable = shutil.which("chromium")
-    if executable is None:
-        pytest.fail("Debian's chromium is required (make install-browser)")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
+    with launch_chromium() as browser:
         yield browser
-        browser.close()
 
 
 def _run_page(browser: Any, url: str) -> dict[str, Any]:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,7 +20,7 @@ from allauth.mfa.totp.internal.auth import (
     yield_hotp_counters_from_time,
 )
 from django.core import mail
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 
 from tenants.models import Tenant
 from tests.broker.factories import (
@@ -32,31 +31,17 @@ from tests.broker.factories import (
     VendorMembershipFactory,
     enrol_totp,
 )
+from tests.browser import launch_chromium
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 SCREENS = Path(os.environ.get("OPENCMK_SCREENS_DIR", "/tmp/screens"))  # noqa: S108 - for humans
-LAUNCH_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    executable = shutil.which("chromium")
-    if executable is None:
-        pytest.fail("Debian's chromium is required: apt-get install -y chromium")
-    with sync_playwright() as p:
-        instance = p.chromium.launch(executable_path=executable, headless=True, args=LAUNCH_ARGS)
+    with launch_chromium() as instance:
         yield instance
-        instance.close()
 
 
 def _new_page(browser: Browser, errors: list[str]) -> Page:

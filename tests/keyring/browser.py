@@ -7,7 +7,6 @@ ever leaves the browser (ACCEPTANCE B-04, issue 4 item 9).
 from __future__ import annotations
 
 import binascii
-import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,34 +14,17 @@ from typing import Any
 import pytest
 from django.conf import settings
 from django.test import Client
-from playwright.sync_api import Browser, BrowserContext, Page, Request, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, Request
 
 from opencmk_crypto import b64e
 from tests.broker.factories import login
-
-LAUNCH_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+from tests.browser import launch_chromium
 
 
-# Module scope, not session: while sync Playwright is open it keeps an asyncio loop running in
-# this thread, which breaks every later test on the same worker that calls asyncio.run().
 @pytest.fixture(scope="module")
 def chromium() -> Iterator[Browser]:
-    executable = shutil.which("chromium")
-    if executable is None:
-        pytest.fail("Debian's chromium is required: apt-get install -y chromium")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=executable, headless=True, args=LAUNCH_ARGS)
+    with launch_chromium() as browser:
         yield browser
-        browser.close()
 
 
 @dataclass
