@@ -1,7 +1,7 @@
 """Audit-page pagination at 1,000 vs 1,000,000 events (PostgreSQL), run by hand:
 
     .venv/bin/python bench/audit_pagination.py            # prints the figures
-    .venv/bin/python bench/audit_pagination.py --write    # and updates docs/audit.md
+    .venv/bin/python bench/audit_pagination.py --write    # and updates docs/PERFORMANCE.md
 
 Creates (and at the end drops) the database ``opencmk_audit_bench`` on the local PostgreSQL
 (``postgres://postgres@127.0.0.1:5432``, override with ``--server``). Measures the page queries
@@ -27,7 +27,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 DB_NAME = "opencmk_audit_bench"
-SECTION = "## Performance"
+SECTION = "## Audit pages"
 
 
 def _admin(server: str, sql: str) -> None:
@@ -171,7 +171,7 @@ def _table(results: dict[int, dict[str, float]], small: int, large: int) -> str:
 
 
 def _write(table: str, command: str) -> None:
-    doc = ROOT / "docs" / "audit.md"
+    doc = ROOT / "docs" / "PERFORMANCE.md"
     text = doc.read_text()
     section = (
         f"{SECTION}\n\nMeasured with `{command}` on PostgreSQL (median of repeated runs; "
@@ -194,7 +194,7 @@ def main() -> None:
     parser.add_argument("--small", type=int, default=1_000)
     parser.add_argument("--large", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=200)
-    parser.add_argument("--write", action="store_true", help="update docs/audit.md")
+    parser.add_argument("--write", action="store_true", help="update docs/PERFORMANCE.md")
     args = parser.parse_args()
     _setup(args.server)
     try:
