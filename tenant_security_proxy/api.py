@@ -13,6 +13,7 @@ import hmac
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from time import perf_counter
 from typing import Any
 
 from tenant_security_proxy import __version__, errors
@@ -104,14 +105,16 @@ class ProxyApi:
     ) -> tuple[int, Any, str, str]:
         tenant = ""
         body: dict[str, Any] = {}
+        started = 0.0
         try:
             self._authorize(scope)
             body = await read_json(receive)
             raw_tenant = body.get("tenantId")
             tenant = raw_tenant if isinstance(raw_tenant, str) else ""
+            started = perf_counter()
             result = await handler(body)
         except ProxyError as exc:
-            self._failure_event(route, tenant, body, exc)
+            self._failure_event(route, tenant, body, exc, started)
             return exc.http_status, exc.to_json(), tenant, str(exc.code)
         except Exception:
             log.exception("unhandled error in API handler")
@@ -142,7 +145,7 @@ class ProxyApi:
     # ---- events --------------------------------------------------------------------------
 
     def _failure_event(
-        self, route: str, tenant: str, body: dict[str, Any], exc: ProxyError
+        self, route: str, tenant: str, body: dict[str, Any], exc: ProxyError, started: float
     ) -> None:
         """Refused key operations are security events too (e.g. use of a disabled config)."""
         name = _FAILURE_EVENTS.get(route)
@@ -152,7 +155,14 @@ class ProxyApi:
             icl, custom = icl_fields(body), custom_fields(body)
         except ProxyError:
             icl, custom = {}, {}
-        self._emit(name, tenant, icl, custom, {"result": "failure", "error_code": exc.code})
+        details: dict[str, Any] = {
+            "result": "failure",
+            "error_code": exc.code,
+            "latency_s": perf_counter() - started,
+        }
+        if exc.kms_config_id is not None:
+            details["kms_config_id"] = exc.kms_config_id
+        self._emit(name, tenant, icl, custom, details)
 
     def _event(self, name: str, tenant: str, body: dict[str, Any], **details: Any) -> None:
         self._emit(name, tenant, icl_fields(body), custom_fields(body), details)
@@ -167,7 +177,9 @@ class ProxyApi:
     ) -> None:
         # Raw facts only, once per request: the event hub's delivery task adds the event id and
         # the timestamp (of this moment, which the hub records at emit) and scrubs `details`
-        # in batches, off the request path (events/model.finalize).
+        # in batches, off the request path (events/model.finalize). Key-operation events carry
+        # `result` and `latency_s` (two perf_counter calls); the delivery task derives the
+        # other ACCEPTANCE L-12 fields from them (events/kms_fields.KmsEnricher).
         self.sink.emit(
             tenant,
             {
@@ -183,6 +195,7 @@ class ProxyApi:
     # ---- routes --------------------------------------------------------------------------
 
     async def wrap(self, body: dict[str, Any]) -> dict[str, str]:
+        started = perf_counter()
         icl, custom = icl_fields(body), custom_fields(body)
         tenant = self.state.tenant(body.get("tenantId"))
         dek, edek, config_id, leased = await self.keys.wrap_b64(tenant)
@@ -191,11 +204,17 @@ class ProxyApi:
             tenant.tenant_id,
             icl,
             custom,
-            {"kms_config_id": config_id, "leased": leased},
+            {
+                "kms_config_id": config_id,
+                "leased": leased,
+                "result": "success",
+                "latency_s": perf_counter() - started,
+            },
         )
         return {"dek": _b64(dek), "edek": edek}
 
     async def unwrap(self, body: dict[str, Any]) -> dict[str, str]:
+        started = perf_counter()
         icl, custom = icl_fields(body), custom_fields(body)
         tenant = self.state.tenant(body.get("tenantId"))
         dek, edek = await self.keys.unwrap(tenant, body.get("encryptedDocumentKey"))
@@ -204,11 +223,17 @@ class ProxyApi:
             tenant.tenant_id,
             icl,
             custom,
-            {"kms_config_id": edek.kms_config_id, "leased": bool(edek.leased_key_id)},
+            {
+                "kms_config_id": edek.kms_config_id,
+                "leased": bool(edek.leased_key_id),
+                "result": "success",
+                "latency_s": perf_counter() - started,
+            },
         )
         return {"dek": _b64(dek)}
 
     async def batch_wrap(self, body: dict[str, Any]) -> dict[str, Any]:
+        started = perf_counter()
         icl_fields(body)
         ids = body.get("documentIds")
         if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
@@ -226,10 +251,19 @@ class ProxyApi:
                 failures[doc_id] = {"code": 100, "message": "Unknown request error occurred"}
             else:
                 keys[doc_id] = {"dek": _b64(result[0]), "edek": encode_edek_b64(result[1])}
-        self._event("KMS_WRAP", tenant.tenant_id, body, batch=len(ids), failed=len(failures))
+        self._event(
+            "KMS_WRAP",
+            tenant.tenant_id,
+            body,
+            batch=len(ids),
+            failed=len(failures),
+            result="failure" if failures else "success",
+            latency_s=perf_counter() - started,
+        )
         return {"keys": keys, "failures": failures}
 
     async def batch_unwrap(self, body: dict[str, Any]) -> dict[str, Any]:
+        started = perf_counter()
         icl_fields(body)
         edeks = body.get("edeks")
         if not isinstance(edeks, dict):
@@ -248,10 +282,19 @@ class ProxyApi:
                 failures[doc_id] = {"code": 100, "message": "Unknown request error occurred"}
             else:
                 keys[doc_id] = {"dek": _b64(result[0])}
-        self._event("KMS_UNWRAP", tenant.tenant_id, body, batch=len(ids), failed=len(failures))
+        self._event(
+            "KMS_UNWRAP",
+            tenant.tenant_id,
+            body,
+            batch=len(ids),
+            failed=len(failures),
+            result="failure" if failures else "success",
+            latency_s=perf_counter() - started,
+        )
         return {"keys": keys, "failures": failures}
 
     async def rekey(self, body: dict[str, Any]) -> dict[str, str]:
+        started = perf_counter()
         icl_fields(body)
         new_tenant_id = body.get("newTenantId")
         if not isinstance(new_tenant_id, str) or not new_tenant_id:
@@ -260,12 +303,15 @@ class ProxyApi:
         new_tenant = self.state.tenant(new_tenant_id)
         dek, old = await self.keys.unwrap(tenant, body.get("encryptedDocumentKey"))
         edek = await self.keys.wrap_dek(new_tenant, dek)
+        latency_s = perf_counter() - started
         self._event(
             "KMS_REKEY",
             tenant.tenant_id,
             body,
             kms_config_id=old.kms_config_id,
             new_tenant_id=new_tenant_id,
+            result="success",
+            latency_s=latency_s,
         )
         if new_tenant_id != tenant.tenant_id:
             self._event(
@@ -274,10 +320,13 @@ class ProxyApi:
                 body,
                 kms_config_id=edek.kms_config_id,
                 from_tenant_id=tenant.tenant_id,
+                result="success",
+                latency_s=latency_s,
             )
         return {"dek": _b64(dek), "edek": encode_edek_b64(edek)}
 
     async def derive(self, body: dict[str, Any]) -> dict[str, Any]:
+        started = perf_counter()
         icl_fields(body)
         tenant = self.state.tenant(body.get("tenantId"))
         paths = body.get("paths")
@@ -295,6 +344,8 @@ class ProxyApi:
             body,
             secret_type=body.get("secretType"),
             paths=len(body.get("paths") or {}),
+            result="success",
+            latency_s=perf_counter() - started,
         )
         return result
 

@@ -65,6 +65,8 @@ class ProxyError(Exception):
         self.code = code
         self.message = message if message is not None else DEFAULT_MESSAGES.get(code, "Error")
         self.http_status = http_status if http_status is not None else HTTP_STATUS.get(code, 500)
+        # The KMS config a failed key operation was for, when known (for its security event).
+        self.kms_config_id: int | None = None
         super().__init__(f"{code}: {self.message}")
 
     def to_json(self) -> dict[str, object]:

@@ -89,16 +89,21 @@ class KeyService:
         edek = decode_edek_b64(edek_text)
         if edek.tenant_id and edek.tenant_id != tenant.tenant_id:
             raise InvalidEdekError("EDEK was not created for this tenant.")
-        config = tenant.unwrap_config(edek.kms_config_id)
-        if edek.leased_key_id:
-            try:
-                dek = await self.leases.unwrap_leased(tenant, config, edek)
-            except ProxyError as exc:
-                config.record_error(exc)
-                raise
-        else:
-            dek = await _kms_unwrap(config, edek.encrypted_dek_data)
-        if len(dek) != 32:
-            raise ProxyError(errors.KMS_UNWRAP_FAILED)
+        try:
+            config = tenant.unwrap_config(edek.kms_config_id)
+            if edek.leased_key_id:
+                try:
+                    dek = await self.leases.unwrap_leased(tenant, config, edek)
+                except ProxyError as exc:
+                    config.record_error(exc)
+                    raise
+            else:
+                dek = await _kms_unwrap(config, edek.encrypted_dek_data)
+            if len(dek) != 32:
+                raise ProxyError(errors.KMS_UNWRAP_FAILED)
+        except ProxyError as exc:
+            # Named in the failure's security event; free on success (3.11 zero-cost try).
+            exc.kms_config_id = edek.kms_config_id
+            raise
         config.unwraps += 1
         return dek, edek

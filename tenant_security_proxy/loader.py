@@ -12,6 +12,7 @@ from typing import Any
 from tenant_security_proxy import errors
 from tenant_security_proxy.errors import ProxyError
 from tenant_security_proxy.eventlog import proxy_event
+from tenant_security_proxy.events.kms_fields import key_identity
 from tenant_security_proxy.leasing import LeaseManager
 from tenant_security_proxy.state import (
     ConfigRuntime,
@@ -83,6 +84,7 @@ class Loader:
         config = ConfigRuntime(
             verified.config_id, verified.provider, verified.state, verified.content_digest
         )
+        config.key_id = key_identity(verified.provider, verified.plaintext)
         if previous is not None:
             config.wraps, config.unwraps, config.errors = (
                 previous.wraps,

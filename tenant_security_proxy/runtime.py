@@ -46,6 +46,7 @@ class Runtime:
         page_limit: int = 500,
     ) -> None:
         from tenant_security_proxy.events import EventHub, validate_client_event
+        from tenant_security_proxy.events.kms_fields import KmsEnricher
 
         self.settings = settings
         signing = nacl.signing.SigningKey(settings.signing_seed())
@@ -56,6 +57,8 @@ class Runtime:
         )
         self.state = ProxyState(max_staleness_s=settings.max_staleness_s)
         self.hub = hub if hub is not None else EventHub(stdout=sys.stdout)
+        if isinstance(self.hub, EventHub):
+            self.hub.enricher = KmsEnricher(self.state)
         self.leases = LeaseManager(on_created=self._leased_key_created)
         self.keys = KeyService(self.leases)
         self.client = BrokerClient(

@@ -35,6 +35,7 @@ class ConfigRuntime:
     provider: str
     state: str  # primary | active | disabled
     content_digest: str
+    key_id: str | None = None  # non-secret key location for events (events/kms_fields.py)
     kms: KmsClientProtocol | None = field(default=None, repr=False)
     canary: str = "pending"  # pending | ok | failed
     canary_error: ProxyError | None = None

@@ -23,7 +23,7 @@ import logging
 import random
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, TextIO
 
 from tenant_security_proxy.events import metrics, model, names
@@ -66,6 +66,9 @@ class EventHub:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._running = self._stopping = False
         self._stop_event = asyncio.Event()
+        # Optional per-event enrichment run by the delivery task before `finalize` (the proxy
+        # sets events.kms_fields.KmsEnricher): it must not run on the request path.
+        self.enricher: Callable[[str, Mapping[str, Any]], Mapping[str, Any]] | None = None
         metrics.QUEUED.hubs.add(self)
 
     # ----------------------------------------------------------------- lifecycle
@@ -241,10 +244,13 @@ class EventHub:
         # the request path; one urandom call yields the whole batch's ids.
         ids = model.event_ids(count)
         tenant_id, queue, finalize = state.tenant_id, state.queue, model.finalize
+        enrich = self.enricher
         for event_id in ids:
             at, event = queue.popleft()
             # Enriched once, so a retried batch carries the same event ids (receivers dedupe).
             try:
+                if enrich is not None:
+                    event = enrich(tenant_id, event)
                 batch.append(finalize(tenant_id, at, event, event_id))
             except Exception:  # a malformed event must not stop the tenant's other events
                 self._count_failed(state, state.sink, 1)

@@ -352,5 +352,11 @@ def test_a_refused_unwrap_is_a_security_event_for_the_tenant(proxy, harness):
     edek = encode_edek_b64(EncryptedDek(b"x" * 40, harness.disabled.config_id))
     call(proxy, "document/unwrap", body("with-disabled", encryptedDocumentKey=edek))
     [event] = harness.hub.named("KMS_UNWRAP", "with-disabled")
-    assert event["details"] == {"result": "failure", "error_code": 202}
+    latency_s = event["details"].pop("latency_s")
+    assert event["details"] == {
+        "result": "failure",
+        "error_code": 202,
+        "kms_config_id": harness.disabled.config_id,
+    }
+    assert isinstance(latency_s, float) and 0 <= latency_s < 5
     assert event["icl_fields"]["requestingId"] == "alice"

@@ -10,13 +10,14 @@ import json
 import time
 import uuid
 
+from tenant_security_proxy.edek import EncryptedDek, encode_edek_b64
 from tenant_security_proxy.events import model
 from tests.fakes.broker import KmsSpec
 from tests.fixtures.proxy import API_KEY
 from tests.proxy.conftest import run
 from tests.proxy.events.support import eventually, fast_hub
 from tests.proxy.helpers import asgi_call
-from tests.proxy.localkms import local_config
+from tests.proxy.localkms import LocalKms, local_config
 
 AUTH = [(b"authorization", f"cmk {API_KEY}".encode())]
 META = {
@@ -30,10 +31,52 @@ def _lines(stdout: io.StringIO) -> list[dict]:
     return [json.loads(line) for line in stdout.getvalue().splitlines()]
 
 
-def _exchange(harness, flush_interval_s: float = 0.02):
+KEY_ARN = "arn:aws:kms:eu-west-1:111122223333:key/0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b"
+AWS_SECRET = "CANARY-aws-secret-access-key"
+L12_FIELDS = {
+    "operation",
+    "kms_config_id",
+    "provider",
+    "key_id",
+    "algorithm",
+    "encryption_context",
+    "caller_id",
+    "reason_code",
+    "result",
+    "error_code",
+    "latency_ms",
+}
+
+
+def aws_config() -> dict:
+    """An aws-kms config as the broker would ship it, plus the local key the fake KMS uses."""
+    return local_config() | {
+        "provider": "aws-kms",
+        "key_arn": KEY_ARN,
+        "region": "eu-west-1",
+        "access_key_id": "AKIAEXAMPLE",
+        "secret_access_key": AWS_SECRET,
+    }
+
+
+class AwsShapedKmsFactory:
+    """Serves aws-kms configs with LocalKms crypto: only the provider's name and config shape
+    matter to events, and a real AWS KMS cannot run in tests."""
+
+    def __init__(self, inner) -> None:
+        self.inner = inner
+
+    def __call__(self, config, tenant_id, config_id):
+        if config.get("provider") == "aws-kms":
+            return LocalKms(config | {"provider": "local-test"}, tenant_id, self.inner.calls)
+        return self.inner(config, tenant_id, config_id)
+
+
+def _exchange(harness, flush_interval_s: float = 0.02, config: dict | None = None):
     """Wrap then unwrap once for a leased tenant; returns (events, answers, emit window)."""
+    harness.kms = AwsShapedKmsFactory(harness.kms)
     harness.broker.put_bundle(
-        harness.world.bundle("acme", 1, [KmsSpec(local_config())], leasing=True)
+        harness.world.bundle("acme", 1, [KmsSpec(config or local_config())], leasing=True)
     )
     stdout = io.StringIO()
     harness.hub = fast_hub(stdout=stdout, flush_interval_s=flush_interval_s)
@@ -119,3 +162,64 @@ def test_secret_named_details_are_scrubbed_by_the_delivery_task(harness):
     [event] = _lines(stdout)
     assert event["details"] == {"dek": "[redacted]", "nested": {"api_key": "[redacted]"}, "n": 1}
     assert "CANARY-1" not in stdout.getvalue()
+
+
+def test_wrap_and_unwrap_events_carry_every_acceptance_l12_field(harness):
+    events, _, _, _ = _exchange(harness, config=aws_config())
+    assert [e["event"] for e in events] == ["KMS_WRAP", "KMS_UNWRAP"]
+    for event, operation in zip(events, ("Wrap", "Unwrap"), strict=True):
+        details = event["details"]
+        assert set(details) >= L12_FIELDS
+        assert details["operation"] == operation
+        assert details["provider"] == "aws-kms" and details["algorithm"] == "SYMMETRIC_DEFAULT"
+        assert details["key_id"] == KEY_ARN
+        assert details["encryption_context"] == {"tenantId": "acme"}
+        assert details["caller_id"] == "alice"
+        assert details["reason_code"] == "CUSTOMER_INITIATED_ACCESS"
+        assert details["result"] == "success" and details["error_code"] is None
+        assert isinstance(details["latency_ms"], float) and 0 <= details["latency_ms"] < 5_000
+        assert isinstance(details["kms_config_id"], int) and details["leased"] is True
+        assert event["icl_fields"]["dataLabel"] == "PII"
+        assert "latency_s" not in details
+
+
+def test_l12_events_carry_no_credential_key_dek_or_edek(harness):
+    config = aws_config()
+    _, (wrapped, _), _, raw = _exchange(harness, config=config)
+    dek = base64.b64decode(wrapped["dek"])
+    for secret in (AWS_SECRET, config["key"], wrapped["dek"], wrapped["edek"], dek.hex()):
+        assert secret not in raw
+
+
+def test_failed_wrap_and_unwrap_events_carry_failure_and_the_error_code(harness):
+    harness.kms = AwsShapedKmsFactory(harness.kms)
+    broken = aws_config() | {"fail": True}
+    harness.broker.put_bundle(harness.world.bundle("acme", 1, [KmsSpec(broken)]))
+    stdout = io.StringIO()
+    harness.hub = fast_hub(stdout=stdout)
+    runtime = harness.runtime()
+
+    async def go():
+        await harness.hub.start()
+        await runtime.syncer.sync_once()
+        status, wrapped = await asgi_call(runtime.api, "POST", "/api/1/document/wrap", META, AUTH)
+        config_id = runtime.state.tenants["acme"].primary.config_id
+        edek = encode_edek_b64(EncryptedDek(b"x" * 40, config_id))
+        body = META | {"encryptedDocumentKey": edek}
+        _, unwrapped = await asgi_call(runtime.api, "POST", "/api/1/document/unwrap", body, AUTH)
+        await eventually(lambda: "KMS_UNWRAP" in stdout.getvalue())
+        await harness.hub.stop()
+        return status, wrapped, unwrapped, config_id
+
+    status, wrapped, unwrapped, config_id = run(go())
+    assert status != 200 and isinstance(wrapped["code"], int)
+    events = [e for e in _lines(stdout) if e["event"] in ("KMS_WRAP", "KMS_UNWRAP")]
+    assert [e["event"] for e in events] == ["KMS_WRAP", "KMS_UNWRAP"]
+    for event, answer in zip(events, (wrapped, unwrapped), strict=True):
+        details = event["details"]
+        assert set(details) >= L12_FIELDS
+        assert details["result"] == "failure"
+        assert details["error_code"] == answer["code"]
+        assert details["kms_config_id"] == config_id and details["key_id"] == KEY_ARN
+        assert details["caller_id"] == "alice"
+    assert AWS_SECRET not in stdout.getvalue()
