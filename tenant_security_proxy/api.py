@@ -243,24 +243,9 @@ class ProxyApi:
         results = await asyncio.gather(
             *(self.keys.wrap(tenant) for _ in ids), return_exceptions=True
         )
-        keys, failures = {}, {}
-        for doc_id, result in zip(ids, results, strict=True):
-            if isinstance(result, ProxyError):
-                failures[doc_id] = result.to_json()
-            elif isinstance(result, BaseException):
-                failures[doc_id] = {"code": 100, "message": "Unknown request error occurred"}
-            else:
-                keys[doc_id] = {"dek": _b64(result[0]), "edek": encode_edek_b64(result[1])}
-        self._event(
-            "KMS_WRAP",
-            tenant.tenant_id,
-            body,
-            batch=len(ids),
-            failed=len(failures),
-            result="failure" if failures else "success",
-            latency_s=perf_counter() - started,
+        return self._batch_answer(
+            "KMS_WRAP", tenant.tenant_id, body, ids, results, started, _wrapped
         )
-        return {"keys": keys, "failures": failures}
 
     async def batch_unwrap(self, body: dict[str, Any]) -> dict[str, Any]:
         started = perf_counter()
@@ -274,6 +259,21 @@ class ProxyApi:
         results = await asyncio.gather(
             *(self.keys.unwrap(tenant, edeks[i]) for i in ids), return_exceptions=True
         )
+        return self._batch_answer(
+            "KMS_UNWRAP", tenant.tenant_id, body, ids, results, started, _unwrapped
+        )
+
+    def _batch_answer(
+        self,
+        event: str,
+        tenant_id: str,
+        body: dict[str, Any],
+        ids: list[str],
+        results: list[Any],
+        started: float,
+        render: Callable[[Any], dict[str, str]],
+    ) -> dict[str, Any]:
+        """Per-document keys and failures (IronCore's batch shape) plus one event for the batch."""
         keys, failures = {}, {}
         for doc_id, result in zip(ids, results, strict=True):
             if isinstance(result, ProxyError):
@@ -281,10 +281,10 @@ class ProxyApi:
             elif isinstance(result, BaseException):
                 failures[doc_id] = {"code": 100, "message": "Unknown request error occurred"}
             else:
-                keys[doc_id] = {"dek": _b64(result[0])}
+                keys[doc_id] = render(result)
         self._event(
-            "KMS_UNWRAP",
-            tenant.tenant_id,
+            event,
+            tenant_id,
             body,
             batch=len(ids),
             failed=len(failures),
@@ -417,3 +417,11 @@ def _count(value: object) -> int:
 def _check_batch(size: int) -> None:
     if size > MAX_BATCH:
         raise bad_request(f"at most {MAX_BATCH} documents per batch")
+
+
+def _wrapped(result: tuple[bytes, Any]) -> dict[str, str]:
+    return {"dek": _b64(result[0]), "edek": encode_edek_b64(result[1])}
+
+
+def _unwrapped(result: tuple[bytes, Any]) -> dict[str, str]:
+    return {"dek": _b64(result[0])}
