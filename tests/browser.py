@@ -28,14 +28,18 @@ LAUNCH_ARGS = [
 
 
 @contextmanager
-def launch_chromium() -> Iterator[Browser]:
+def launch_chromium(*extra_args: str) -> Iterator[Browser]:
+    """Starts chromium with ``LAUNCH_ARGS`` plus ``extra_args`` (e.g. ``--short-reporting-delay``,
+    which sends Reporting API reports within a second instead of batching them for a minute)."""
     executable = shutil.which("chromium")
     if executable is None:
         pytest.fail(
             "Debian's chromium is required: make install-browser (apt-get install chromium)"
         )
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=executable, headless=True, args=LAUNCH_ARGS)
+        browser = p.chromium.launch(
+            executable_path=executable, headless=True, args=[*LAUNCH_ARGS, *extra_args]
+        )
         try:
             yield browser
         finally:
