@@ -136,6 +136,10 @@ class Row:
     ok: int | None = None
     expect: dict[str, int | str] = field(default_factory=dict)
     json: bool = False  # send ``data`` as a JSON body (API endpoints) instead of a form
+    # Send ``data`` as JSON under this media type instead (endpoints browsers post to).
+    content_type: str | None = None
+    # Endpoints browsers post to without a session or token (CSP reports): no 403 without CSRF.
+    csrf_exempt: bool = False
     # For patterns ``reverse`` cannot build (catch-all regexes): the literal path to request.
     path: Callable[[World], str] | None = None
 
