@@ -14,6 +14,7 @@ from pathlib import Path
 
 from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
+from django.urls import reverse_lazy
 
 from broker.env import database_from_url, env_bool, env_int, env_list, env_str
 
@@ -77,6 +78,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "broker.security.reporting.ReportingEndpointsMiddleware",  # after CSP: sees its header
     "csp.middleware.CSPMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "allauth.usersessions.middleware.UserSessionsMiddleware",
@@ -263,8 +265,13 @@ CONTENT_SECURITY_POLICY = {
         "object-src": [NONE],
         "frame-ancestors": [NONE],
         "manifest-src": [SELF],
+        # Violations go to the group that Reporting-Endpoints names (broker.security.reporting);
+        # report-uri is for engines without the Reporting API (Chromium ignores it then).
+        "report-to": ["csp"],
+        "report-uri": [reverse_lazy("security:csp_report")],
     }
 }
+OPENCMK_CSP_REPORTS_PER_MINUTE = env_int("OPENCMK_CSP_REPORTS_PER_MINUTE", 120, minimum=1)
 
 # --- Static files ---------------------------------------------------------------------------------
 STATIC_URL = "/static/"

@@ -17,4 +17,5 @@ urlpatterns = [
     path("api/v1/proxy/", include("kms_configs.proxy_urls")),
     path("kms/", include("kms_configs.page_urls")),
     path("", include("apikeys.urls")),  # /api/v1/vendor|tenant|schema|docs, key pages
+    path("security/", include("broker.security.urls")),  # CSP violation reports (H-03)
 ]

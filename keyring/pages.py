@@ -10,6 +10,8 @@ from csp.constants import SELF
 from csp.decorators import csp_replace, csp_update
 from django.http import HttpResponse
 
+from broker.security.reporting import REPORT_GROUP
+
 # WebAssembly compilation needs 'wasm-unsafe-eval' (never 'unsafe-eval'); Trusted Types with no
 # policy at all makes any HTML-injection sink throw, and these pages use none (B-10).
 CRYPTO_PAGE_CSP = {
@@ -25,8 +27,11 @@ def crypto_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse
     @wraps(view)
     def wrapped(*args: Any, **kwargs: Any) -> HttpResponse:
         response = view(*args, **kwargs)
-        # Every script must carry integrity metadata, or the browser refuses it (H-05).
-        response.headers["Integrity-Policy"] = "blocked-destinations=(script)"
+        # Every script must carry integrity metadata, or the browser refuses it (H-05); refusals
+        # are reported to the same endpoint as CSP violations.
+        response.headers["Integrity-Policy"] = (
+            f"blocked-destinations=(script), endpoints=({REPORT_GROUP})"
+        )
         response.headers["Cache-Control"] = "no-store"
         return response
 

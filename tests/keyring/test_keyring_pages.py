@@ -74,7 +74,7 @@ def test_every_script_carries_the_sha384_of_the_served_file(pages: list[Any]) ->
         assert set(importmap["imports"]) == {"opencmk-crypto", "keyring-common"}
         for url in importmap["imports"].values():
             assert importmap["integrity"][url] == _sri(url.removeprefix("/static/"))
-        assert response["Integrity-Policy"] == "blocked-destinations=(script)"
+        assert response["Integrity-Policy"] == "blocked-destinations=(script), endpoints=(csp)"
 
 
 def test_crypto_pages_allow_wasm_but_never_eval_or_inline_script(

@@ -70,7 +70,7 @@ def test_configs_page_runs_under_the_crypto_page_csp_with_integrity(
     csp = response.headers["Content-Security-Policy"]
     assert "'wasm-unsafe-eval'" in csp and "'unsafe-eval'" not in csp.replace("wasm-unsafe", "")
     assert "require-trusted-types-for 'script'" in csp
-    assert response.headers["Integrity-Policy"] == "blocked-destinations=(script)"
+    assert response.headers["Integrity-Policy"] == "blocked-destinations=(script), endpoints=(csp)"
     html = response.content.decode()
     assert 'src="/static/js/pages/kms_configs/configs.mjs" integrity="sha384-' in html
     # Credential inputs have no name: the form can never submit them, only the module reads them.

@@ -14,6 +14,18 @@ def _t(w):  # type: ignore[no-untyped-def]
 
 
 ROWS = [
+    # Browsers post violation reports without credentials: everybody gets the same 204.
+    Row(
+        "security:csp_report",
+        org=PUBLIC,
+        method="POST",
+        content_type="application/csp-report",
+        csrf_exempt=True,
+        ok=204,
+        data=lambda w: {
+            "csp-report": {"document-uri": "http://testserver/", "blocked-uri": "eval"}
+        },
+    ),
     Row(
         "home",
         org=USER,

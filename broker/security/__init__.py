@@ -1,0 +1,1 @@
+"""Browser security reporting: where CSP and Integrity-Policy violation reports go (H-03)."""
