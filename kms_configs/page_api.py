@@ -20,8 +20,8 @@ from keyring import access
 from kms_configs import services
 from kms_configs.errors import KmsConfigError, PolicyRejectedError
 
-# A policy with 64 sealed configs of up to 64 KiB each would be larger; the page uploads only
-# what changed, normally one config.
+# A policy with 64 sealed configs of up to 64 KiB each would be larger. Edits upload one config;
+# approving or removing a cluster uploads every current blob, a few KiB each in practice.
 MAX_BODY_BYTES = 1024 * 1024
 
 

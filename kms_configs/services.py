@@ -185,6 +185,57 @@ def _check_blob(entry: PolicyEntry, blob: SealedConfig | None, needed: set[str])
         )
 
 
+def _removed_clusters(
+    tenant: Tenant, parsed: ParsedPolicy, latest: TenantPolicy | None
+) -> tuple[list[str], set[str]]:
+    """Cluster ids the current policy allows and the new one drops, and their X25519 kids."""
+    if latest is None:
+        return [], set()
+    removed = sorted(set(latest.payload.get("clusters", [])) - set(parsed.clusters))
+    keys = ProxyCluster.objects.filter(
+        vendor_id=tenant.vendor_id, cluster_id__in=removed
+    ).values_list("encryption_public", flat=True)
+    return removed, {kid(b64d(k)) for k in keys}
+
+
+def _sealed_to(tenant: Tenant, parsed: ParsedPolicy, kids: set[str]) -> dict[int, str]:
+    """Digests of the current blobs the policy names that any of ``kids`` can open."""
+    if not kids:
+        return {}
+    ids = [e.config_id for e in parsed.entries]
+    return {
+        s.config_id: s.content_digest
+        for s in SealedConfig.objects.filter(tenant=tenant, config_id__in=ids, current=True)
+        if kids & {r["kid"] for r in s.sealed["recipients"]}
+    }
+
+
+def _check_resealed(
+    tenant: Tenant, parsed: ParsedPolicy, removed_kids: set[str], exposed: dict[int, str]
+) -> None:
+    """A policy that drops a cluster re-seals every blob that cluster could open, in the same
+    submission (disabled configs too: they may be re-enabled). Dropping its recipient entry is
+    not enough, the CEK it may hold would still open the same ciphertext, so the digest must
+    change as well. Checked after the upload, so a partial re-seal stores nothing."""
+    still = _sealed_to(tenant, parsed, removed_kids)
+    if still:
+        raise PolicyRejectedError(
+            f"Config {min(still)} is still sealed to a cluster this policy removes; "
+            "re-seal every config without it."
+        )
+    current = dict(
+        SealedConfig.objects.filter(
+            tenant=tenant, config_id__in=list(exposed), current=True
+        ).values_list("config_id", "content_digest")
+    )
+    for cid, digest in exposed.items():
+        if current.get(cid) == digest:
+            raise PolicyRejectedError(
+                f"Config {cid} keeps the ciphertext a removed cluster could open; "
+                "re-seal it under a fresh key."
+            )
+
+
 @transaction.atomic
 def policy_submit(
     *,
@@ -203,10 +254,13 @@ def policy_submit(
             f"The policy version must be greater than {latest.version}; reload and sign again."
         )
     clusters = _check_clusters(tenant, parsed.clusters)
+    removed, removed_kids = _removed_clusters(tenant, parsed, latest)
+    exposed = _sealed_to(tenant, parsed, removed_kids)
     user = _user_of(actor)
     uploaded = _store_blobs(tenant, user, parsed, sealed_configs)
     root = OrgRootKey.objects.get(tenant=tenant)
     _check_entries(tenant, parsed, clusters, root.encryption_public)
+    _check_resealed(tenant, parsed, removed_kids, exposed)
     assert isinstance(statement, Mapping)
     policy = _store_policy(tenant, user, statement, payload, parsed, latest)
     change_record(
@@ -229,6 +283,7 @@ def policy_submit(
                 {"config_id": e.config_id, "kind": e.kind, "state": e.state} for e in parsed.entries
             ],
             "clusters": parsed.clusters,
+            "clusters_removed": removed,
             "leasing": parsed.leasing,
         },
     )

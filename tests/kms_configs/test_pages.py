@@ -268,7 +268,8 @@ def test_the_page_module_uses_no_html_sinks_and_imports_only_the_import_map() ->
         assert sink not in source
     imports = [line for line in source.splitlines() if line.startswith("import ")]
     assert imports == [
-        'import { cmk, loadCrypto, pageData, postJson, rootKeys, run } from "keyring-common";'
+        "import { cmk, loadCrypto, pageData, postJson, rootKeys, run, status } "
+        'from "keyring-common";'
     ]
     for storage in ("localStorage", "sessionStorage", "indexedDB"):
         assert storage not in source

@@ -17,6 +17,7 @@ export {
   associatedData,
   contentDigest,
   openConfig,
+  resealConfig,
   sealConfig,
   validateSealedStructure,
 } from "./sealing.mjs";

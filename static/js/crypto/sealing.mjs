@@ -221,6 +221,26 @@ export function addRecipient(sealed, { privateKey, newPublicKey }) {
   }
 }
 
+/**
+ * A copy under a fresh CEK and nonce, sealed to exactly `recipients`: same kind, tenant and
+ * config id, same plaintext, new digest. Removing a recipient needs this, not a shorter list:
+ * the CEK it holds would still open the old ciphertext.
+ */
+export function resealConfig(sealed, { privateKey, recipients }) {
+  const plaintext = openConfig(sealed, { privateKey });
+  try {
+    return sealConfig({
+      kind: sealed.kind,
+      tenantId: sealed.tenant_id,
+      configId: sealed.config_id,
+      plaintext,
+      recipients,
+    });
+  } finally {
+    sodium().memzero(plaintext);
+  }
+}
+
 /** base64 SHA-256 of nonce || ciphertext: what a tenant policy pins (DESIGN.md §4). */
 export function contentDigest(sealed) {
   const bytes = concatBytes(b64Field(sealed.nonce, "nonce"), b64Field(sealed.ciphertext, "ciphertext"));

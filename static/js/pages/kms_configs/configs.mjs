@@ -1,7 +1,7 @@
 // KMS configuration page: validate a provider form, seal the config JSON to the tenant root and
 // every allowed cluster, sign the next tenant-policy version, post both (DESIGN.md §3-§5).
 // The plaintext exists only in this function's variables; inputs are cleared right after sealing.
-import { cmk, loadCrypto, pageData, postJson, rootKeys, run } from "keyring-common";
+import { cmk, loadCrypto, pageData, postJson, rootKeys, run, status } from "keyring-common";
 
 const data = pageData();
 const form = document.getElementById("kc-add");
@@ -150,33 +150,27 @@ async function addConfig() {
   const invalid = problem(provider, values);
   if (invalid) throw new Error(invalid);
   await loadCrypto();
-  const root = await rootKeys(data);
-  let sealed;
   try {
     const configId = editing
       ?? (await postJson(data.config_id_url, { kind: "kms" }, data.csrf_token)).config_id;
-    sealed = cmk.sealConfig({
-      kind: "kms",
-      tenantId: data.tenant_id,
-      configId,
-      plaintext: JSON.stringify({ provider, ...values }),
-      recipients: [root.encryptionPublic, ...data.clusters.map((c) => cmk.b64d(c.encryption_public))],
+    return await signAndPost(null, (root) => {
+      const sealed = cmk.sealConfig({
+        kind: "kms",
+        tenantId: data.tenant_id,
+        configId,
+        plaintext: JSON.stringify({ provider, ...values }),
+        recipients: [root.encryptionPublic, ...data.clusters.map((c) => cmk.b64d(c.encryption_public))],
+      });
+      values = null;
+      clearInputs();
+      const entry = { config_id: configId, provider, content_digest: cmk.contentDigest(sealed) };
+      const payload = editing ? policyWith(currentKms().map(
+        (e) => (e.config_id === configId ? { ...e, content_digest: entry.content_digest } : e),
+      )) : nextPayload(entry);
+      return { payload, uploads: [{ sealed, label }] };
     });
-    values = null;
-    clearInputs();
-    const entry = { config_id: configId, provider, content_digest: cmk.contentDigest(sealed) };
-    const payload = editing ? policyWith(currentKms().map(
-      (e) => (e.config_id === configId ? { ...e, content_digest: entry.content_digest } : e),
-    )) : nextPayload(entry);
-    const statement = cmk.signStatement("tenant-policy", payload, root);
-    const answer = await postJson(
-      data.policy_url, { statement, sealed_configs: [{ sealed, label }] }, data.csrf_token,
-    );
-    window.setTimeout(() => window.location.reload(), 1500);
-    return `Sealed and signed policy version ${answer.version}.`;
   } finally {
     values = null;
-    root.wipe();
   }
 }
 
@@ -188,21 +182,73 @@ if (form) {
   });
 }
 /** Unlocks the root, runs ``uploads(root)`` (sealed configs, or {payload, uploads} when the
- * payload depends on what was sealed), signs the payload and posts both. */
+ * payload depends on what was sealed), re-seals what a dropped cluster could open, signs the
+ * payload and posts it all in one request: the broker stores everything or nothing. */
 async function signAndPost(payload, uploads) {
   const root = await rootKeys(data);
   try {
     let sealedConfigs = uploads(root);
     if (payload === null) ({ payload, uploads: sealedConfigs } = sealedConfigs);
+    const resealed = await resealStale(payload, sealedConfigs, root);
     const statement = cmk.signStatement("tenant-policy", payload, root);
     const answer = await postJson(
-      data.policy_url, { statement, sealed_configs: sealedConfigs }, data.csrf_token,
+      data.policy_url, { statement, sealed_configs: resealed.uploads }, data.csrf_token,
     );
     window.setTimeout(() => window.location.reload(), 1500);
-    return `Signed policy version ${answer.version}.`;
+    const note = resealed.count ? `Re-sealed ${configurations(resealed.count)} and signed` : "Signed";
+    return `${note} policy version ${answer.version}.`;
   } finally {
     root.wipe();
   }
+}
+
+function configurations(count) {
+  return `${count} configuration${count === 1 ? "" : "s"}`;
+}
+
+/** The X25519 keys that may open configs under ``payload``: the tenant root and its clusters. */
+function recipientKeys(root, clusterIds) {
+  const known = new Map([...data.clusters, ...data.pending_clusters].map((c) => [c.cluster_id, c]));
+  return [root.encryptionPublic, ...clusterIds.map((id) => {
+    if (!known.has(id)) throw new Error(`Unknown cluster ${id}.`);
+    return cmk.b64d(known.get(id).encryption_public);
+  })];
+}
+
+/**
+ * Every blob ``payload`` names that a key outside it can open (a removed or revoked cluster) is
+ * re-sealed under a fresh CEK to exactly the allowed keys, and ``payload`` takes the new
+ * digests; config ids, labels and states stay. Blobs being uploaded anyway are checked too.
+ */
+async function resealStale(payload, uploads, root) {
+  const keys = recipientKeys(root, payload.clusters);
+  const allowed = new Set(keys.map((k) => cmk.kid(k)));
+  const named = new Set([...payload.kms_configs.map((e) => e.config_id), payload.logging?.config_id]);
+  const blobs = new Map(Object.values(data.sealed).map((b) => [b.sealed.config_id, b]));
+  for (const upload of uploads) blobs.set(upload.sealed.config_id, upload);
+  const stale = [...blobs.values()].filter(({ sealed }) => named.has(sealed.config_id)
+    && sealed.recipients.some((r) => !allowed.has(r.kid)));
+  if (stale.length === 0) return { uploads, count: 0 };
+  status(`Re-sealing ${configurations(stale.length)}…`);
+  await new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0))); // paint it
+  const digests = new Map();
+  const fresh = stale.map(({ sealed, label }) => {
+    let copy;
+    try {
+      copy = cmk.resealConfig(sealed, { privateKey: root, recipients: keys });
+    } catch (error) {
+      throw new Error(`Config #${sealed.config_id} could not be re-sealed (${error.message}); nothing was sent.`);
+    }
+    digests.set(copy.config_id, cmk.contentDigest(copy));
+    return { sealed: copy, label };
+  });
+  const digest = (e) => (digests.has(e.config_id) ? { ...e, content_digest: digests.get(e.config_id) } : e);
+  payload.kms_configs = payload.kms_configs.map(digest);
+  if (payload.logging) payload.logging = digest(payload.logging);
+  return {
+    uploads: [...uploads.filter((u) => !digests.has(u.sealed.config_id)), ...fresh],
+    count: fresh.length,
+  };
 }
 
 /** Approving a cluster re-shares each config's key with it: same ciphertext, same digests. */
@@ -220,12 +266,18 @@ async function approveCluster(clusterId) {
   ));
 }
 
+/** Removing a cluster re-seals every config under a fresh key without it, in one submission. */
 async function removeCluster(clusterId) {
-  if (!window.confirm("Proxies of this cluster stop serving your tenant. Remove it?")) return "Nothing changed.";
+  const question = "Proxies of this cluster stop serving your tenant, and every configuration is "
+    + "re-sealed so that its key no longer opens them. Remove it?";
+  if (!window.confirm(question)) return "Nothing changed.";
   await loadCrypto();
-  const kms = ((data.policy || {}).kms_configs || []).map((e) => ({ ...e }));
   const clusters = data.clusters.map((c) => c.cluster_id).filter((c) => c !== clusterId);
-  return signAndPost(policyWith(kms, { clusters }), () => []);
+  try {
+    return await signAndPost(policyWith(currentKms(), { clusters }), () => []);
+  } catch (error) {
+    throw new Error(`The cluster was not removed: ${error.message} Nothing was changed.`);
+  }
 }
 
 function currentKms() {
