@@ -23,7 +23,15 @@ from playwright.sync_api import Error as PlaywrightError
 from kms_configs import browser
 from kms_configs.bundles import cluster_statements, tenant_bundles
 from kms_configs.models import SealedConfig, TenantPolicy
-from opencmk_crypto import b64d, b64e, canonical_json, open_config, verify_statement
+from opencmk_crypto import (
+    SealError,
+    b64d,
+    b64e,
+    canonical_json,
+    kid,
+    open_config,
+    verify_statement,
+)
 from tenant_security_proxy.verify import ClusterIdentity, verify_cluster, verify_tenant_bundle
 from tests.broker.factories import login
 from tests.keyring.browser import chromium, sessions, storage_is_empty, unlock, wait_status
@@ -399,3 +407,124 @@ def test_the_configs_page_forbids_eval_injected_scripts_and_html_sinks(
     assert outcome["eval"] == "EvalError"
     assert outcome["injected"] is False
     assert outcome["html"] == "TypeError"  # Trusted Types: no HTML sinks
+
+
+def _record_statuses(page: Any) -> list[str]:
+    """Every text the status line shows, reported to Python as it changes."""
+    seen: list[str] = []
+
+    def record(text: str) -> None:
+        seen.append(text)
+
+    page.expose_function("recordStatus", record)
+    page.evaluate(
+        """() => {
+            const el = document.getElementById("kr-status");
+            new MutationObserver(() => window.recordStatus(el.textContent))
+                .observe(el, { childList: true, characterData: true, subtree: true });
+        }"""
+    )
+    return seen
+
+
+def _current_blobs(tenant: Any) -> dict[int, dict[str, Any]]:
+    return {s.config_id: s.sealed for s in SealedConfig.objects.filter(tenant=tenant, current=True)}
+
+
+def test_removing_a_cluster_reseals_every_config_so_its_key_opens_none(
+    sessions: Any, alice: Any, bob: Any, acme: Any, globex: Any
+) -> None:
+    vendor_root = browser.vendor_root_keys(acme, alice, with_user_key(alice).keys)
+    root = browser.tenant_root_keys(
+        globex, bob, with_user_key(bob).keys, vendor_admin=alice, vendor_root=vendor_root
+    )
+    east_keys, east = browser.cluster_register(acme, alice, vendor_root, name="east")
+    signer = browser.TenantSigner(globex, bob, root)
+    vault = {"provider": "vault-transit", "address": "http://127.0.0.1:1", "token": CANARY}
+    drafts = [
+        browser.ConfigDraft(config=dict(vault), label="A"),
+        browser.ConfigDraft(config=dict(vault, key_name="old"), label="B", state="disabled"),
+        browser.ConfigDraft(
+            config={"provider": "webhook", "url": "https://siem.globex.test/x", "secret": "s" * 16},
+            kind="logging",
+            label="SIEM",
+        ),
+    ]
+    signer.publish(drafts, [east])
+    primary_id = drafts[0].config_id
+    assert primary_id is not None
+    west_keys, west = browser.cluster_register(acme, alice, vendor_root, name="west")
+    east_private = nacl.public.PrivateKey(bytes(east_keys.encryption_key))
+    west_private = nacl.public.PrivateKey(bytes(west_keys.encryption_key))
+    session = sessions(bob)
+    url = f"/kms/tenants/{globex.public_id}/"
+
+    page = session.open(url)
+    page.click(f'[data-cluster-approve="{west.cluster_id}"]')
+    unlock(page, PASSPHRASE)
+    assert "policy version 2" in wait_status(page)
+    approved = _current_blobs(globex)
+    plaintexts = {cid: open_config(b, private_key=west_private) for cid, b in approved.items()}
+    assert len(plaintexts) == 3  # west could open every blob, the disabled one too
+
+    # Another admin signs v3 meanwhile: the page's v3 is refused and nothing changes.
+    page = session.open(url)
+    signer.publish(drafts, [east, west], upload=[])
+    page.click(f'[data-cluster-remove="{west.cluster_id}"]')
+    unlock(page, PASSPHRASE)
+    error = wait_status(page, "error")
+    assert "The cluster was not removed" in error and "Nothing was changed" in error
+    assert TenantPolicy.objects.get(tenant=globex, current=True).version == 3
+    assert _current_blobs(globex) == approved
+
+    page = session.open(url)
+    statuses = _record_statuses(page)
+    page.click(f'[data-cluster-remove="{west.cluster_id}"]')
+    unlock(page, PASSPHRASE)
+    assert "Re-sealed 3 configurations and signed policy version 4" in wait_status(page)
+    assert "Re-sealing 3 configurations…" in statuses
+
+    v3, v4 = (
+        p.payload
+        for p in TenantPolicy.objects.filter(tenant=globex, version__in=[3, 4]).order_by("version")
+    )
+    assert v4["clusters"] == [east.cluster_id]
+    entries = {e["config_id"]: e for e in [*v4["kms_configs"], v4["logging"]]}
+    before = {e["config_id"]: e for e in [*v3["kms_configs"], v3["logging"]]}
+    assert entries.keys() == before.keys() == plaintexts.keys()  # same config ids
+    for cid, entry in entries.items():
+        assert entry.get("state") == before[cid].get("state")
+        assert entry["content_digest"] != before[cid]["content_digest"]
+    resealed = _current_blobs(globex)
+    for cid, blob in resealed.items():
+        with pytest.raises(SealError):  # not a recipient any more, by any route
+            open_config(blob, private_key=west_private)
+        grafted = dict(blob, recipients=blob["recipients"] + [_entry_for(approved[cid], west)])
+        with pytest.raises(SealError):  # its old CEK does not open the new ciphertext
+            open_config(grafted, private_key=west_private)
+        assert open_config(blob, private_key=east_private) == plaintexts[cid]
+    assert SealedConfig.objects.get(config_id=primary_id, current=True).label == "A"
+
+    # The remaining cluster's proxy verifies the new policy and opens its configs.
+    me = ClusterIdentity(
+        cluster_id=east.cluster_id,
+        signing_public=east_keys.signing_public,
+        encryption_private=east_private,
+    )
+    vendor_id = verify_cluster(
+        *cluster_statements(acme.pk), vendor_root=vendor_root.signing_public, me=me
+    )
+    seen = (3, canonical_json(v3))
+    (bundle,) = tenant_bundles([globex.pk])
+    verified = verify_tenant_bundle(
+        bundle, vendor_root=vendor_root.signing_public, vendor_id=vendor_id, me=me, seen=seen
+    )
+    assert verified is not None and verified.version == 4
+    assert verified.kms_configs[primary_id].plaintext == vault
+    assert verified.logging is not None and verified.logging.plaintext == drafts[2].config
+    assert _leaks(session.sent(), CANARY) == []
+
+
+def _entry_for(sealed: dict[str, Any], cluster: Any) -> dict[str, str]:
+    own = kid(b64d(cluster.encryption_public))
+    return next(r for r in sealed["recipients"] if r["kid"] == own)
