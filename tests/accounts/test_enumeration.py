@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 
 import pytest
+from django.contrib.auth.hashers import MD5PasswordHasher
 from django.test import Client
 from django.urls import reverse
 
@@ -57,6 +58,29 @@ def _answer(client: Client, url: str, data: dict[str, str], *, hide: tuple[str, 
 @pytest.fixture
 def known() -> User:
     return UserFactory(email=KNOWN)
+
+
+class CountingHasher(MD5PasswordHasher):
+    """The fast test hasher, counting how often a password is hashed (set and check alike)."""
+
+    calls = 0
+
+    def encode(self, password: str, salt: str) -> str:
+        CountingHasher.calls += 1
+        return super().encode(password, salt)
+
+
+@pytest.fixture
+def hashes(settings: object) -> type[CountingHasher]:
+    setattr(settings, "PASSWORD_HASHERS", [f"{__name__}.CountingHasher"])  # noqa: B010
+    CountingHasher.calls = 0
+    return CountingHasher
+
+
+def _hashes_during(counter: type[CountingHasher], url: str, data: dict[str, str]) -> int:
+    before = counter.calls
+    Client().post(url, data)
+    return counter.calls - before
 
 
 def test_login_answers_alike(known: User) -> None:
@@ -131,3 +155,34 @@ def test_adding_an_address_answers_alike(known: User) -> None:
 
     assert existing.location == reverse("account_email")
     assert existing == missing
+
+
+# Timing, structurally: the expensive step is the password hash, so both answers must pay for
+# the same number of them (bench/enumeration_timing.py measures the rest).
+
+
+def test_login_hashes_alike_for_existing_and_unknown_addresses(
+    hashes: type[CountingHasher],
+) -> None:
+    UserFactory(email=KNOWN)
+    url = reverse("account_login")
+
+    existing = _hashes_during(hashes, url, {"login": KNOWN, "password": "wrong password here"})
+    missing = _hashes_during(hashes, url, {"login": UNKNOWN, "password": "wrong password here"})
+
+    assert existing >= 1
+    assert existing == missing
+
+
+def test_sign_up_with_a_taken_address_hashes_like_a_real_sign_up(
+    hashes: type[CountingHasher],
+) -> None:
+    UserFactory(email=KNOWN)
+    data = {"password1": "a long enough passphrase", "password2": "a long enough passphrase"}
+    url = reverse("account_signup")
+
+    taken = _hashes_during(hashes, url, {"email": KNOWN, **data})
+    fresh = _hashes_during(hashes, url, {"email": UNKNOWN, **data})
+
+    assert fresh >= 1
+    assert taken == fresh
