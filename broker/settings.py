@@ -136,6 +136,23 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
+# --- Audit checkpoints (ACCEPTANCE L-06, docs/audit.md) -------------------------------------------
+# Each chain that advanced gets a signed checkpoint every ..._SECONDS (Celery beat) and after every
+# ..._EVENTS events; stored in the database and written once into ..._DIR (empty: database only).
+OPENCMK_AUDIT_CHECKPOINT_SECONDS = env_int(
+    "OPENCMK_AUDIT_CHECKPOINT_SECONDS", 300, minimum=10, maximum=86400
+)
+OPENCMK_AUDIT_CHECKPOINT_EVENTS = env_int("OPENCMK_AUDIT_CHECKPOINT_EVENTS", 1000, minimum=1)
+OPENCMK_AUDIT_CHECKPOINT_DIR = env_str(
+    "OPENCMK_AUDIT_CHECKPOINT_DIR", str(LOCAL_DIR / "audit-checkpoints")
+)
+CELERY_BEAT_SCHEDULE = {
+    "audit-checkpoints": {
+        "task": "audit.tasks.publish_checkpoints",
+        "schedule": float(OPENCMK_AUDIT_CHECKPOINT_SECONDS),
+    },
+}
+
 # --- E-mail ---------------------------------------------------------------------------------
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")

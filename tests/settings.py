@@ -8,6 +8,7 @@ sessions in the middle of a test; a database number per worker keeps them apart.
 from __future__ import annotations
 
 import os
+import tempfile
 from urllib.parse import urlsplit, urlunsplit
 
 from broker.settings import *  # noqa: F403
@@ -18,3 +19,6 @@ if REDIS_URL and _worker.startswith("gw"):
     _parts = urlsplit(REDIS_URL)
     _db = int(_parts.path.strip("/") or 0) + 1 + int(_worker[2:])
     CACHES["default"]["LOCATION"] = urlunsplit(_parts._replace(path=f"/{_db}"))
+
+# Checkpoints published during tests (L-06) go to a scratch directory, never into .local/.
+OPENCMK_AUDIT_CHECKPOINT_DIR = tempfile.mkdtemp(prefix="opencmk-test-checkpoints-")
