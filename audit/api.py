@@ -1,5 +1,8 @@
 """Audit events over REST: a vendor's visible events, and a tenant's chain for a SIEM to pull.
 
+A tenant's SIEM also pulls the checkpoints the broker published of that chain (L-06), by the
+same ``?after=<seq>`` cursor: the broker never holds the tenant's SIEM credentials to push them.
+
 The tenant endpoint is ``?after=<seq>&limit=``, oldest first: a SIEM stores the last ``seq``
 it saw and asks for what came after, so nothing is missed or read twice. Each event carries
 ``prev_hash`` and ``hash``, so the puller can verify the chain itself (docs/audit.md).
@@ -7,6 +10,7 @@ it saw and asks for what came after, so nothing is missed or read twice. Each ev
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from drf_spectacular.utils import extend_schema
@@ -18,7 +22,13 @@ from apikeys.api_base import BaseApi, StrictSerializer, query_data
 from apikeys.models import KeyKind, Scope
 from audit.chain import event_document
 from audit.models import AuditEvent
-from audit.selectors import AuditFilters, tenant_events, vendor_events, vendor_page
+from audit.selectors import (
+    AuditFilters,
+    tenant_checkpoints,
+    tenant_events,
+    vendor_events,
+    vendor_page,
+)
 
 MAX_LIMIT = 500
 
@@ -114,3 +124,50 @@ class TenantAuditEventsApi(BaseApi):
         more, rows = len(rows) > limit, rows[:limit]
         body = {"events": rows, "next_after": rows[-1].seq if rows else after, "has_more": more}
         return Response(TenantEventsOut(body).data)
+
+
+class CheckpointOut(serializers.Serializer):
+    """A published checkpoint exactly as signed (docs/audit.md: how to verify it offline)."""
+
+    type = serializers.CharField()
+    chain = serializers.CharField()
+    seq = serializers.IntegerField()
+    hash = serializers.CharField()
+    issued_at = serializers.CharField(help_text="RFC 3339 UTC, six fractional digits, ``Z``.")
+    signer = serializers.CharField(help_text="Base64 Ed25519 public key of the broker.")
+    sig = serializers.CharField(
+        help_text='Base64 Ed25519 signature of "OpenCMK/1/audit-checkpoint\\n" + the sorted, '
+        "compact JSON of type, chain, seq, hash, issued_at."
+    )
+
+
+class TenantCheckpointsOut(serializers.Serializer):
+    checkpoints = CheckpointOut(many=True)
+    next_after = serializers.IntegerField(help_text="Pass as ``after`` to get the next ones.")
+    has_more = serializers.BooleanField()
+
+
+class TenantAuditCheckpointsApi(BaseApi):
+    """Signed checkpoints of the tenant's own chain, oldest first, by ``seq`` cursor."""
+
+    key_kind = KeyKind.TENANT
+    required_scope = Scope.AUDIT_READ
+
+    @extend_schema(
+        operation_id="tenant_audit_checkpoints",
+        parameters=[TenantEventsQuery],
+        responses=TenantCheckpointsOut,
+    )
+    def get(self, request: Request) -> Response:
+        query = TenantEventsQuery(data=query_data(request))
+        query.is_valid(raise_exception=True)
+        after, limit = query.validated_data["after"], query.validated_data["limit"]
+        checkpoints = tenant_checkpoints(tenant=self.key.tenant)
+        rows = list(checkpoints.filter(seq__gt=after)[: limit + 1])
+        more, rows = len(rows) > limit, rows[:limit]
+        body = {
+            "checkpoints": [json.loads(row.body) for row in rows],
+            "next_after": rows[-1].seq if rows else after,
+            "has_more": more,
+        }
+        return Response(TenantCheckpointsOut(body).data)

@@ -20,7 +20,7 @@ from nacl.exceptions import BadSignatureError
 from nacl.signing import SigningKey, VerifyKey
 
 from audit.chain import rfc3339
-from audit.models import AuditChainHead
+from audit.models import AuditChainHead, AuditCheckpoint
 from audit.verify import Anchor, verify_chain
 
 CHECKPOINT_TYPE = "opencmk-audit-checkpoint"
@@ -102,12 +102,41 @@ def check_upload(raw: bytes, head: AuditChainHead | None, chain: str) -> tuple[b
 
 
 def write_checkpoints(out: Path, heads: Iterable[AuditChainHead]) -> list[Path]:
-    """One file per chain: ``<out>/<chain key, '/' and ':' made safe>/<seq>.json``."""
+    """One file per chain, ``<out>/<chain key made safe>/<seq>.json``, never overwritten."""
+    from audit.sinks import WormDirectorySink, checkpoint_name
+
+    sink = WormDirectorySink(out)
     written = []
     for head in heads:
-        folder = out / head.key.replace("/", "__").replace(":", "-")
-        folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"{head.seq:012d}.json"
-        path.write_text(json.dumps(checkpoint_for(head), indent=2) + "\n")
-        written.append(path)
+        name = checkpoint_name(head.key, head.seq)
+        sink.put(name=name, body=(json.dumps(checkpoint_for(head), indent=2) + "\n").encode())
+        written.append(out / name)
     return written
+
+
+def stored_anchors(
+    heads: Iterable[AuditChainHead],
+) -> tuple[dict[str, list[Anchor]], dict[str, str]]:
+    """The published checkpoints (``AuditCheckpoint`` rows) of these chains, as anchors.
+
+    Returns (anchors by chain key, problem by chain key): a stored checkpoint whose signature
+    fails, or whose signed fields differ from its row or its chain, is a problem of that chain.
+    """
+    by_pk = {head.pk: head for head in heads}
+    anchors: dict[str, list[Anchor]] = {head.key: [] for head in by_pk.values()}
+    problems: dict[str, str] = {}
+    rows = AuditCheckpoint.objects.filter(chain_id__in=list(by_pk)).order_by("chain_id", "seq")
+    for row in rows.iterator(chunk_size=2000):
+        key = by_pk[row.chain_id].key
+        try:
+            doc = parse_checkpoint(row.body)
+        except CheckpointError as exc:
+            problems.setdefault(key, f"stored checkpoint at seq {row.seq}: {exc}")
+            continue
+        if (doc["chain"], doc["seq"], doc["hash"]) != (key, row.seq, row.hash):
+            problems.setdefault(key, f"stored checkpoint at seq {row.seq} does not match its row")
+            continue
+        anchors[key].append(
+            Anchor(row.seq, row.hash, f"published checkpoint of {doc['issued_at']}")
+        )
+    return anchors, problems

@@ -34,6 +34,10 @@ class AuditChainHead(models.Model):
     tenant_public_id = models.UUIDField(null=True, blank=True, unique=True)
     seq = models.BigIntegerField(default=0)
     hash = models.CharField(max_length=64, default=GENESIS_HASH)
+    # Seq of the newest published checkpoint (audit.publishing): record() compares it with seq
+    # to trigger a checkpoint every OPENCMK_AUDIT_CHECKPOINT_EVENTS events without a query.
+    # A scheduling hint only: the checkpoints themselves are the evidence.
+    published_seq = models.BigIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:
@@ -80,6 +84,28 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} #{self.seq}"
+
+
+class AuditCheckpoint(models.Model):
+    """A signed checkpoint the broker published (L-06). Append-only like the events (0004).
+
+    ``body`` is the exact JSON written to the WORM sinks and served to the tenant API, so every
+    copy is byte-identical; ``seq``, ``hash`` and ``issued_at`` repeat it for queries.
+    """
+
+    chain = models.ForeignKey(AuditChainHead, on_delete=models.PROTECT, related_name="checkpoints")
+    seq = models.BigIntegerField()
+    hash = models.CharField(max_length=64)
+    issued_at = models.DateTimeField()
+    body = models.TextField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["chain", "seq"], name="audit_checkpoint_chain_seq"),
+        ]
+
+    def __str__(self) -> str:
+        return f"checkpoint {self.chain_id} @ {self.seq}"
 
 
 class NotificationSubscription(models.Model):

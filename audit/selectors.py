@@ -20,7 +20,7 @@ from typing import Any
 from django.db.models import Q, QuerySet
 
 from audit.chain import chain_key
-from audit.models import AuditChainHead, AuditEvent, NotificationSubscription
+from audit.models import AuditChainHead, AuditCheckpoint, AuditEvent, NotificationSubscription
 from vendors.models import Role
 
 PAGE_SIZE = 50
@@ -129,6 +129,19 @@ def vendor_page(
     last = rows[-1] if rows else None
     nxt = _encode([last.time.isoformat(), str(last.event_id)]) if more and last else None
     return AuditPage(rows, nxt)
+
+
+def chain_checkpoints(*, chain: str) -> QuerySet[AuditCheckpoint]:
+    """Published checkpoints of one chain (by key), oldest first (index on (chain, seq))."""
+    return AuditCheckpoint.objects.filter(chain__key=chain).order_by("seq")
+
+
+def tenant_checkpoints(*, tenant: Any) -> QuerySet[AuditCheckpoint]:
+    return chain_checkpoints(chain=chain_key(tenant.vendor.public_id, tenant.public_id))
+
+
+def latest_checkpoint(*, chain: str) -> AuditCheckpoint | None:
+    return AuditCheckpoint.objects.filter(chain__key=chain).order_by("-seq").first()
 
 
 def notification_enabled(*, user: Any, vendor: Any, tenant: Any | None) -> bool:

@@ -161,8 +161,11 @@ def _insert(event: AuditEvent) -> None:
 
 def _after_commit(event: AuditEvent) -> None:
     from audit.notifications import schedule_notification
+    from audit.publishing import schedule_if_due
 
     schedule_notification(event)
+    # event.chain is the head row read under the lock: its published_seq costs no query.
+    schedule_if_due(chain_pk=event.chain_id, seq=event.seq, published_seq=event.chain.published_seq)
 
 
 def record_view(

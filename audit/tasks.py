@@ -36,3 +36,20 @@ def notify_security_event(*, event_pk: int) -> int:
         recipient_list=recipients,
     )
     return len(recipients)
+
+
+@shared_task(ignore_result=True)
+def publish_checkpoints() -> dict[str, int]:
+    """Celery beat, every OPENCMK_AUDIT_CHECKPOINT_SECONDS: checkpoint every chain that advanced."""
+    from audit.publishing import checkpoints_publish_due
+
+    report = checkpoints_publish_due()
+    return {"published": report.published, "failed": report.failed}
+
+
+@shared_task(ignore_result=True)
+def publish_chain_checkpoint(*, chain_pk: int) -> bool | None:
+    """Scheduled by record() every OPENCMK_AUDIT_CHECKPOINT_EVENTS events of one chain."""
+    from audit.publishing import checkpoint_publish_logged
+
+    return checkpoint_publish_logged(chain_pk=chain_pk)

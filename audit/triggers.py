@@ -1,8 +1,12 @@
-"""Database triggers that make ``audit_auditevent`` append-only (ACCEPTANCE L-03).
+"""Database triggers that make the audit tables append-only (ACCEPTANCE L-03, L-06).
 
 PostgreSQL refuses UPDATE, DELETE (row triggers) and TRUNCATE (statement trigger); SQLite refuses
 UPDATE and DELETE (it has no TRUNCATE). Only the table's owner can disable them, which is why the
 application should connect as a role that does not own its tables (docs/audit.md).
+
+Two tables carry them: the events (``audit_auditevent``, migration 0002) and the published
+checkpoints (``audit_auditcheckpoint``, migration 0004). Each table has its own trigger names
+(and, on PostgreSQL, its own function), so either can be lifted or dropped without the other.
 """
 
 from __future__ import annotations
@@ -10,62 +14,75 @@ from __future__ import annotations
 from typing import Any
 
 TABLE = "audit_auditevent"
-
-_PG_INSTALL = [
-    f"""
-    CREATE OR REPLACE FUNCTION audit_event_append_only() RETURNS trigger
-    LANGUAGE plpgsql AS $$
-    BEGIN
-        RAISE EXCEPTION '{TABLE} is append-only: % refused', TG_OP
-            USING ERRCODE = 'insufficient_privilege';
-    END
-    $$
-    """,
-    f"""
-    CREATE TRIGGER audit_event_no_update_delete BEFORE UPDATE OR DELETE ON {TABLE}
-    FOR EACH ROW EXECUTE FUNCTION audit_event_append_only()
-    """,
-    f"""
-    CREATE TRIGGER audit_event_no_truncate BEFORE TRUNCATE ON {TABLE}
-    FOR EACH STATEMENT EXECUTE FUNCTION audit_event_append_only()
-    """,
-]
-_PG_REMOVE = [
-    f"DROP TRIGGER IF EXISTS audit_event_no_update_delete ON {TABLE}",
-    f"DROP TRIGGER IF EXISTS audit_event_no_truncate ON {TABLE}",
-    "DROP FUNCTION IF EXISTS audit_event_append_only()",
-]
-_SQLITE_INSTALL = [
-    f"""
-    CREATE TRIGGER IF NOT EXISTS audit_event_no_update BEFORE UPDATE ON {TABLE}
-    BEGIN SELECT RAISE(ABORT, '{TABLE} is append-only: UPDATE refused'); END
-    """,
-    f"""
-    CREATE TRIGGER IF NOT EXISTS audit_event_no_delete BEFORE DELETE ON {TABLE}
-    BEGIN SELECT RAISE(ABORT, '{TABLE} is append-only: DELETE refused'); END
-    """,
-]
-_SQLITE_REMOVE = [
-    "DROP TRIGGER IF EXISTS audit_event_no_update",
-    "DROP TRIGGER IF EXISTS audit_event_no_delete",
-]
+CHECKPOINT_TABLE = "audit_auditcheckpoint"
+# Trigger-name prefix of each table; the event table keeps the names migration 0002 created.
+_PREFIX = {TABLE: "audit_event", CHECKPOINT_TABLE: "audit_checkpoint"}
+TABLES = tuple(_PREFIX)
 
 
-def _statements(vendor: str, install: bool) -> list[str]:
+def _pg_install(table: str, p: str) -> list[str]:
+    return [
+        f"""
+        CREATE OR REPLACE FUNCTION {p}_append_only() RETURNS trigger
+        LANGUAGE plpgsql AS $$
+        BEGIN
+            RAISE EXCEPTION '{table} is append-only: % refused', TG_OP
+                USING ERRCODE = 'insufficient_privilege';
+        END
+        $$
+        """,
+        f"""
+        CREATE TRIGGER {p}_no_update_delete BEFORE UPDATE OR DELETE ON {table}
+        FOR EACH ROW EXECUTE FUNCTION {p}_append_only()
+        """,
+        f"""
+        CREATE TRIGGER {p}_no_truncate BEFORE TRUNCATE ON {table}
+        FOR EACH STATEMENT EXECUTE FUNCTION {p}_append_only()
+        """,
+    ]
+
+
+def _pg_remove(table: str, p: str) -> list[str]:
+    return [
+        f"DROP TRIGGER IF EXISTS {p}_no_update_delete ON {table}",
+        f"DROP TRIGGER IF EXISTS {p}_no_truncate ON {table}",
+        f"DROP FUNCTION IF EXISTS {p}_append_only()",
+    ]
+
+
+def _sqlite_install(table: str, p: str) -> list[str]:
+    return [
+        f"""
+        CREATE TRIGGER IF NOT EXISTS {p}_no_update BEFORE UPDATE ON {table}
+        BEGIN SELECT RAISE(ABORT, '{table} is append-only: UPDATE refused'); END
+        """,
+        f"""
+        CREATE TRIGGER IF NOT EXISTS {p}_no_delete BEFORE DELETE ON {table}
+        BEGIN SELECT RAISE(ABORT, '{table} is append-only: DELETE refused'); END
+        """,
+    ]
+
+
+def _sqlite_remove(table: str, p: str) -> list[str]:
+    return [f"DROP TRIGGER IF EXISTS {p}_no_update", f"DROP TRIGGER IF EXISTS {p}_no_delete"]
+
+
+def _statements(vendor: str, install: bool, table: str) -> list[str]:
+    prefix = _PREFIX[table]
     if vendor == "postgresql":
-        return _PG_INSTALL if install else _PG_REMOVE
+        return (_pg_install if install else _pg_remove)(table, prefix)
     if vendor == "sqlite":
-        return _SQLITE_INSTALL if install else _SQLITE_REMOVE
+        return (_sqlite_install if install else _sqlite_remove)(table, prefix)
     raise NotImplementedError(f"No append-only triggers for database vendor {vendor!r}.")
 
 
-def install(connection: Any) -> None:
+def install(connection: Any, table: str = TABLE) -> None:
     with connection.cursor() as cursor:
-        for sql in _statements(connection.vendor, install=True):
+        for sql in _statements(connection.vendor, install=True, table=table):
             cursor.execute(sql)
 
 
-def remove(connection: Any) -> None:
+def remove(connection: Any, table: str = TABLE) -> None:
     with connection.cursor() as cursor:
-        for sql in _statements(connection.vendor, install=False):
+        for sql in _statements(connection.vendor, install=False, table=table):
             cursor.execute(sql)

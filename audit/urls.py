@@ -26,6 +26,12 @@ for kind in ("tenant", "vendor"):
             name=f"{kind}_checkpoint",
         ),
         path(
+            f"{kind}s/{org}/checkpoint/published/",
+            views.checkpoint_published,
+            {"kind": kind},
+            name=f"{kind}_checkpoint_published",
+        ),
+        path(
             f"{kind}s/{org}/checkpoint/verify/",
             views.checkpoint_verify,
             {"kind": kind},

@@ -59,19 +59,22 @@ def _links(events: Iterable[AuditEvent], chain: str) -> Iterator[tuple[int, str,
 
 def verify_chain(head: AuditChainHead, anchors: Iterable[Anchor] = ()) -> ChainReport:
     events = head.events.order_by("seq").iterator(chunk_size=2000)
-    wanted = {a.seq: a for a in anchors}
-    wanted.setdefault(head.seq, Anchor(head.seq, head.hash, "chain head"))
+    # Several anchors may name one seq (the stored and the WORM copy of a checkpoint): each
+    # is checked, so a disagreement between them cannot hide behind the other.
+    wanted: dict[int, list[Anchor]] = {}
+    for anchor in (*anchors, Anchor(head.seq, head.hash, "chain head")):
+        wanted.setdefault(anchor.seq, []).append(anchor)
     last_seq, last_hash, count = 0, GENESIS_HASH, 0
     for seq, digest, problem in _links(events, head.key):
         if problem is not None:
             return ChainReport(head.key, count, last_seq, last_hash, seq, problem)
-        anchor = wanted.get(seq)
-        if anchor is not None and anchor.hash != digest:
-            return ChainReport(
-                head.key, count, last_seq, last_hash, seq, f"differs from {anchor.source}"
-            )
+        for anchor in wanted.get(seq, ()):
+            if anchor.hash != digest:
+                return ChainReport(
+                    head.key, count, last_seq, last_hash, seq, f"differs from {anchor.source}"
+                )
         last_seq, last_hash, count = seq, digest, count + 1
-    beyond = [a for a in wanted.values() if a.seq > last_seq]
+    beyond = [a for group in wanted.values() for a in group if a.seq > last_seq]
     if beyond:
         anchor = min(beyond, key=lambda a: a.seq)
         reason = f"chain ends at {last_seq} but the {anchor.source} is at {anchor.seq} (truncated)"

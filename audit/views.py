@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from uuid import UUID
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
@@ -22,13 +23,18 @@ from audit import export
 from audit.actors import Actor
 from audit.forms import AuditFilterForm, CheckpointUploadForm
 from audit.scopes import AuditScope, scope_for
-from audit.selectors import notification_enabled
+from audit.selectors import latest_checkpoint, notification_enabled
 from audit.services import notification_set, record, record_view
 
 _FORMATS = {
     "jsonl": ("application/x-ndjson; charset=utf-8", export.jsonl_lines),
     "csv": ("text/csv; charset=utf-8", export.csv_lines),
 }
+
+
+def _interval() -> str:
+    seconds = int(settings.OPENCMK_AUDIT_CHECKPOINT_SECONDS)
+    return f"{seconds // 60} minutes" if seconds % 60 == 0 else f"{seconds} seconds"
 
 
 def _back(scope: AuditScope) -> HttpResponse:
@@ -55,6 +61,8 @@ def log(request: HttpRequest, kind: str, org: UUID) -> HttpResponse:
         "page": page,
         "filter_query": query.urlencode(),
         "head": scope.head(),
+        "published": latest_checkpoint(chain=scope.chain),
+        "checkpoint_every": (_interval(), settings.OPENCMK_AUDIT_CHECKPOINT_EVENTS),
         "signer": checkpoints.public_key_b64(),
         "notifications_on": notification_enabled(
             user=request.user, vendor=scope.vendor, tenant=scope.tenant
@@ -103,6 +111,29 @@ def checkpoint_download(request: HttpRequest, kind: str, org: UUID) -> HttpRespo
         doc = checkpoints.checkpoint_for(head)
     response = HttpResponse(json.dumps(doc, indent=2) + "\n", content_type="application/json")
     name = f"audit-checkpoint-{scope.org.public_id}-{doc['seq']}.json"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@login_required
+@require_GET
+def checkpoint_published(request: HttpRequest, kind: str, org: UUID) -> HttpResponse:
+    """The newest checkpoint the broker published of this chain (L-06), byte for byte."""
+    scope = scope_for(request, kind, org)
+    latest = latest_checkpoint(chain=scope.chain)
+    if latest is None:
+        messages.info(request, "No checkpoint of this log has been published yet.")
+        return _back(scope)
+    with transaction.atomic():
+        record_view(
+            request,
+            action="audit.checkpoint_downloaded",
+            **scope.record_kwargs(),
+            data={"published_seq": latest.seq},
+        )
+    response = HttpResponse(latest.body, content_type="application/json")
+    name = f"audit-checkpoint-{scope.org.public_id}-{latest.seq}.json"
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     response["Cache-Control"] = "no-store"
     return response

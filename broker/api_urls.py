@@ -10,7 +10,7 @@ from django.urls import path, re_path
 from django.views.decorators.csrf import csrf_exempt
 
 from apikeys.schema import SchemaApi, api_docs
-from audit.api import TenantAuditEventsApi, VendorAuditEventsApi
+from audit.api import TenantAuditCheckpointsApi, TenantAuditEventsApi, VendorAuditEventsApi
 from tenants.api import (
     OwnTenantStatusApi,
     TenantBulkCreateApi,
@@ -49,6 +49,11 @@ urlpatterns = [
     path("vendor/audit-events", VendorAuditEventsApi.as_view(), name="vendor_audit_events"),
     path("tenant/status", OwnTenantStatusApi.as_view(), name="tenant_status"),
     path("tenant/audit-events", TenantAuditEventsApi.as_view(), name="tenant_audit_events"),
+    path(
+        "tenant/audit-checkpoints",
+        TenantAuditCheckpointsApi.as_view(),
+        name="tenant_audit_checkpoints",
+    ),
     path("schema/", SchemaApi.as_view(), name="schema"),
     path("docs/", api_docs, name="docs"),
     # Anything else under /api/v1/vendor|tenant (a mistyped path, an id that is not a UUID) is

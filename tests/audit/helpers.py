@@ -11,24 +11,27 @@ from audit import triggers
 
 
 @contextmanager
-def triggers_disabled() -> Iterator[None]:
-    """What a superuser could do; the hash chain must still notice (L-04)."""
+def triggers_disabled(table: str = triggers.TABLE) -> Iterator[None]:
+    """What a superuser could do; the hash chain must still notice (L-04).
+
+    Inside the test's transaction: rolled back with it on PostgreSQL, reinstalled on SQLite.
+    """
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             # Deferred FK checks of rows inserted in this transaction block ALTER TABLE.
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-            cursor.execute(f"ALTER TABLE {triggers.TABLE} DISABLE TRIGGER USER")
+            cursor.execute(f"ALTER TABLE {table} DISABLE TRIGGER USER")
         try:
             yield
         finally:
             with connection.cursor() as cursor:
-                cursor.execute(f"ALTER TABLE {triggers.TABLE} ENABLE TRIGGER USER")
+                cursor.execute(f"ALTER TABLE {table} ENABLE TRIGGER USER")
     else:
-        triggers.remove(connection)
+        triggers.remove(connection, table)
         try:
             yield
         finally:
-            triggers.install(connection)
+            triggers.install(connection, table)
 
 
 def raw(sql: str, params: list[object] | None = None) -> None:

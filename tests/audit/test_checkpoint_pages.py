@@ -86,3 +86,26 @@ def _user(client: Client) -> Any:
     from accounts.models import User
 
     return User.objects.get(pk=client.session["_auth_user_id"])
+
+
+def test_the_page_offers_the_latest_published_checkpoint_byte_for_byte(
+    carol_client: Client, globex: Any
+) -> None:
+    from audit.models import AuditChainHead
+    from audit.publishing import checkpoint_publish
+
+    assert "None has been published yet" in carol_client.get(_url(globex, "")).content.decode()
+    response = carol_client.get(_url(globex, "checkpoint/published/"), follow=True)
+    assert "No checkpoint" in " ".join(str(m) for m in response.context["messages"])
+    head = AuditChainHead.objects.get(tenant_public_id=globex.public_id)
+    published = checkpoint_publish(chain_pk=head.pk)
+    assert published is not None
+    page = carol_client.get(_url(globex, "")).content.decode()
+    assert "Download latest published checkpoint" in page
+    download = carol_client.get(_url(globex, "checkpoint/published/"))
+    assert download.status_code == 200 and "attachment" in download["Content-Disposition"]
+    assert download.content.decode() == published.body
+    last = AuditEvent.objects.order_by("-id").first()
+    assert last is not None and last.action == "audit.checkpoint_downloaded"
+    assert last.data == {"published_seq": published.seq}
+    assert "still extends" in _verify(carol_client, globex, download.content)

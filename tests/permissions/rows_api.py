@@ -94,6 +94,7 @@ KEY_ROWS = [
     KeyRow("api:vendor_audit_events", "GET", VENDOR_API),
     KeyRow("api:tenant_status", "GET", TENANT_API),
     KeyRow("api:tenant_audit_events", "GET", TENANT_API),
+    KeyRow("api:tenant_audit_checkpoints", "GET", TENANT_API),
 ]
 
 _KEY_ROW_KWARGS = {row.name: row.kwargs for row in KEY_ROWS}

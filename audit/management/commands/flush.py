@@ -1,4 +1,4 @@
-"""``flush`` that knows the audit table is append-only.
+"""``flush`` that knows the audit tables (events, checkpoints) are append-only.
 
 Django's test runner flushes the database after every transactional test; the append-only
 triggers would refuse that. On a test database (or with ``--wipe-audit-log``, for resetting a
@@ -44,12 +44,12 @@ class Command(flush.Command):
             raise CommandError(
                 "The audit log is append-only; pass --wipe-audit-log to flush it as well."
             )
-        tables = connection.introspection.table_names()
-        if triggers.TABLE not in tables:
-            super().handle(**options)
-            return
-        triggers.remove(connection)
+        present = set(connection.introspection.table_names())
+        guarded = [table for table in triggers.TABLES if table in present]
+        for table in guarded:
+            triggers.remove(connection, table)
         try:
             super().handle(**options)
         finally:
-            triggers.install(connection)
+            for table in guarded:
+                triggers.install(connection, table)
