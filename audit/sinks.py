@@ -51,7 +51,9 @@ class WormDirectorySink:
 
     def put(self, *, name: str, body: bytes) -> bytes:
         path = self.root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
+        if not path.parent.is_dir():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            _fsync_directory(path.parent.parent)  # the new chain folder's own name
         try:
             fd = os.open(path, _FLAGS, 0o444)
         except FileExistsError:

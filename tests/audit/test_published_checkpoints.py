@@ -14,7 +14,8 @@ import pytest
 from django.conf import settings as django_settings
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, connection, transaction
+from django.test.utils import CaptureQueriesContext
 
 from audit import metrics
 from audit.actors import Actor
@@ -99,6 +100,17 @@ def test_a_write_that_does_not_reach_the_threshold_schedules_nothing(
         for _ in range(4):
             record(action="tenant.viewed", actor=Actor.system(), vendor=None, tenant=tenant)
     assert callbacks == []
+
+
+def test_the_threshold_check_adds_no_query_to_the_audit_write(
+    tenant: Any, settings: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    settings.OPENCMK_AUDIT_CHECKPOINT_EVENTS = 2
+    record(action="tenant.viewed", actor=Actor.system(), vendor=None, tenant=tenant)
+    with CaptureQueriesContext(connection) as queries, django_capture_on_commit_callbacks() as due:
+        record(action="tenant.viewed", actor=Actor.system(), vendor=None, tenant=tenant)
+    assert len(due) == 1  # the checkpoint waits for the commit...
+    assert not [q for q in queries if "checkpoint" in q["sql"]]  # ...and costs the write nothing
 
 
 @pytest.fixture
