@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 
 import pytest
+from allauth.account.models import EmailAddress
 from django.contrib.auth.hashers import MD5PasswordHasher
 from django.test import Client
 from django.urls import reverse
@@ -182,6 +183,8 @@ def test_sign_up_with_a_taken_address_hashes_like_a_real_sign_up(
     url = reverse("account_signup")
 
     taken = _hashes_during(hashes, url, {"email": KNOWN, **data})
+    assert list(User.objects.values_list("email", flat=True)) == [KNOWN]  # nothing left behind
+    assert not EmailAddress.objects.exclude(email=KNOWN).exists()
     fresh = _hashes_during(hashes, url, {"email": UNKNOWN, **data})
 
     assert fresh >= 1
