@@ -110,7 +110,8 @@ def scan_repo(repo: Path) -> list[Hit]:
     hits = []
     for path in tracked_files(repo):
         file = repo / path
-        if not file.is_file():  # deleted in the work tree, or a submodule
+        # Deleted in the work tree, a submodule, or a link (a tracked target is scanned itself).
+        if file.is_symlink() or not file.is_file():
             continue
         data = file.read_bytes()
         if b"\0" in data[:8192]:  # binary
