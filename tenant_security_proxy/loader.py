@@ -12,7 +12,7 @@ from typing import Any
 from tenant_security_proxy import errors
 from tenant_security_proxy.errors import ProxyError
 from tenant_security_proxy.eventlog import proxy_event
-from tenant_security_proxy.events.kms_fields import key_identity
+from tenant_security_proxy.events.kms_fields import config_event_fields, key_identity
 from tenant_security_proxy.leasing import LeaseManager
 from tenant_security_proxy.state import (
     ConfigRuntime,
@@ -85,6 +85,9 @@ class Loader:
             verified.config_id, verified.provider, verified.state, verified.content_digest
         )
         config.key_id = key_identity(verified.provider, verified.plaintext)
+        config.event_fields = config_event_fields(
+            tenant_id, verified.config_id, verified.provider, config.key_id
+        )
         if previous is not None:
             config.wraps, config.unwraps, config.errors = (
                 previous.wraps,

@@ -36,6 +36,8 @@ class ConfigRuntime:
     state: str  # primary | active | disabled
     content_digest: str
     key_id: str | None = None  # non-secret key location for events (events/kms_fields.py)
+    # The L-12 event fields of this config, computed once at load (kms_fields.config_event_fields).
+    event_fields: Mapping[str, Any] | None = field(default=None, repr=False)
     kms: KmsClientProtocol | None = field(default=None, repr=False)
     canary: str = "pending"  # pending | ok | failed
     canary_error: ProxyError | None = None

@@ -31,6 +31,7 @@ from tenant_security_proxy.events.sinks import Sink, SinkDeliveryError, StdoutSi
 from tenant_security_proxy.events.tenant import TenantQueue, close_quietly, config_digest, stats_of
 
 logger = logging.getLogger("tenant_security_proxy.events")
+Enricher = Callable[[str, float, Mapping[str, Any], str], "dict[str, Any] | None"]
 _rng = random.SystemRandom()
 
 
@@ -66,9 +67,10 @@ class EventHub:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._running = self._stopping = False
         self._stop_event = asyncio.Event()
-        # Optional per-event enrichment run by the delivery task before `finalize` (the proxy
-        # sets events.kms_fields.KmsEnricher): it must not run on the request path.
-        self.enricher: Callable[[str, Mapping[str, Any]], Mapping[str, Any]] | None = None
+        # Optional per-event finisher run by the delivery task, never on the request path (the
+        # proxy sets events.kms_fields.KmsEnricher): `(tenant_id, enqueued_at, event, event_id)`
+        # -> the finished event, or None to let `model.finalize` finish it.
+        self.enricher: Enricher | None = None
         metrics.QUEUED.hubs.add(self)
 
     # ----------------------------------------------------------------- lifecycle
@@ -247,11 +249,10 @@ class EventHub:
         enrich = self.enricher
         for event_id in ids:
             at, event = queue.popleft()
-            # Enriched once, so a retried batch carries the same event ids (receivers dedupe).
+            # Finished once, so a retried batch carries the same event ids (receivers dedupe).
             try:
-                if enrich is not None:
-                    event = enrich(tenant_id, event)
-                batch.append(finalize(tenant_id, at, event, event_id))
+                done = None if enrich is None else enrich(tenant_id, at, event, event_id)
+                batch.append(done if done is not None else finalize(tenant_id, at, event, event_id))
             except Exception:  # a malformed event must not stop the tenant's other events
                 self._count_failed(state, state.sink, 1)
         state.inflight = batch

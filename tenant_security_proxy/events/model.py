@@ -83,7 +83,10 @@ def rfc3339_ms(epoch_s: float | None = None) -> str:
     if second != _prefix_second:
         moment = dt.datetime.fromtimestamp(second, dt.UTC)
         _prefix_second, _prefix_text = second, moment.strftime("%Y-%m-%dT%H:%M:%S.")
-    return f"{_prefix_text}{micros // 1000:03d}Z"
+    return _prefix_text + _MILLIS[micros // 1000]
+
+
+_MILLIS = [f"{ms:03d}Z" for ms in range(1000)]
 
 
 _VARIANT = "89ab"
@@ -138,7 +141,8 @@ _SECRET_KEY_CACHE_MAX = 4096
 _PLAIN = frozenset({str, int, float, bool, type(None)})
 
 
-def _is_secret_key(key: str) -> bool:
+def is_secret_key(key: str) -> bool:
+    """Whether a detail named `key` must be redacted (its name contains a secret marker)."""
     verdict = _secret_key_cache.get(key)
     if verdict is None:
         lowered = key.lower()
@@ -154,7 +158,7 @@ def scrub(value: Any) -> Any:
         out = {}
         for k, v in value.items():
             key = k if type(k) is str else str(k)
-            if _is_secret_key(key):
+            if is_secret_key(key):
                 out[key] = REDACTED
             elif type(v) in _PLAIN:  # the common case: no recursion for scalars
                 out[key] = v

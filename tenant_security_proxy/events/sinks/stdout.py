@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, TextIO
 
-from tenant_security_proxy.events.sinks.base import SinkDeliveryError, dumps_bytes
+from tenant_security_proxy.events.sinks.base import SinkDeliveryError, dumps_line
 
 
 class StdoutSink:
@@ -19,7 +19,7 @@ class StdoutSink:
 
     async def send(self, events: Sequence[Mapping[str, Any]]) -> int:
         # One write per batch: lines from concurrent tenants' batches never interleave.
-        raw = b"".join([dumps_bytes(event) + b"\n" for event in events])
+        raw = b"".join([dumps_line(event) for event in events])
         text = raw.decode("utf-8", "surrogatepass")
         try:
             self._stream.write(text)
