@@ -19,6 +19,10 @@ __all__ = [
 
 T = TypeVar("T")
 
+# CachedKey's hot path builds EncryptedDocument and PlaintextDocument with object.__new__ and two
+# attribute stores (the dataclass __init__ call costs a Python frame per document). Keep both
+# classes plain: no __post_init__, no defaults, no validation in __init__ (a test pins this).
+
 
 @dataclass(slots=True)
 class EncryptedDocument:

@@ -7,6 +7,7 @@ foreign header under the same key) through both the document API and the ``*_int
 
 from __future__ import annotations
 
+import dataclasses
 import time
 
 import pytest
@@ -17,6 +18,7 @@ from tenant_security_client import (
     CachedKeyError,
     DecryptionError,
     EncryptedDocument,
+    PlaintextDocument,
     RequestMetadata,
 )
 from tenant_security_client import _format as fmt
@@ -143,3 +145,34 @@ def test_buffer_api_refuses_use_after_close_expiry_or_use_limit(
     monkeypatch.setattr(time, "monotonic", lambda: now + 6)
     with pytest.raises(CachedKeyError, match="expired"):
         use(expiring)
+
+
+def test_document_results_are_the_same_objects_the_public_classes_build() -> None:
+    # The hot path builds results without calling the dataclass __init__ (see _models.py).
+    key = _key()
+    encrypted = key.encrypt({"a": SECRET, "b": b""})
+    assert type(encrypted) is EncryptedDocument
+    assert encrypted == EncryptedDocument(dict(encrypted.fields), "EDEK-1")
+    assert dataclasses.asdict(encrypted) == {"fields": encrypted.fields, "edek": "EDEK-1"}
+    decrypted = key.decrypt(encrypted)
+    assert type(decrypted) is PlaintextDocument
+    assert decrypted == PlaintextDocument({"a": SECRET, "b": b""}, "EDEK-1")
+    assert "8 bytes" not in repr(decrypted)
+    assert dataclasses.replace(decrypted, edek="X").fields == decrypted.fields
+    for cls in (EncryptedDocument, PlaintextDocument):
+        assert not hasattr(cls, "__post_init__")
+        assert [f.name for f in dataclasses.fields(cls)] == ["fields", "edek"]
+        assert all(f.default is dataclasses.MISSING for f in dataclasses.fields(cls))
+
+
+def test_use_counts_add_up_across_all_four_methods() -> None:
+    key = _key(max_uses=5)
+    field = _own_field(key)
+    key.decrypt_into(field, bytearray(len(SECRET)))
+    key.decrypt(key.encrypt({"f": SECRET}))
+    assert (key.wraps, key.unwraps) == (2, 2)
+    assert "4 uses" in repr(key)
+    key.decrypt_into(field, bytearray(len(SECRET)))
+    with pytest.raises(CachedKeyError, match="use limit"):
+        key.encrypt({"f": SECRET})
+    assert (key.wraps, key.unwraps) == (2, 3)
