@@ -73,6 +73,14 @@ def test_beat_publishes_only_the_chains_that_advanced(tenant: Any, vendor: Any) 
     assert _published(vendor_head) == [1]
 
 
+def test_the_command_publishes_what_beat_would(tenant: Any) -> None:
+    head = _events(tenant, 2)
+    out = StringIO()
+    call_command("audit_checkpoint", "--publish", stdout=out)
+    assert "1 published, 0 failed" in out.getvalue()
+    assert _published(head) == [2]
+
+
 def test_the_beat_schedule_names_a_registered_task_at_the_configured_interval() -> None:
     entry = django_settings.CELERY_BEAT_SCHEDULE["audit-checkpoints"]
     assert entry["task"] in celery_app.tasks
