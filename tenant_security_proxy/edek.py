@@ -261,6 +261,69 @@ def decode_deks(buf: bytes) -> tuple[EncryptedDek, ...]:
     return _decode_deks(buf, 1)
 
 
+class _LeasedLayout:
+    """The constant bytes of every EDEK made under one leased key (what LeasedEdekTemplate
+    writes): `head + data + middle + iv + tail`, only `data` and `iv` differing per EDEK.
+
+    An EDEK that is exactly this layout is the canonical encoding of one EncryptedDek whose
+    fields, apart from `data` and `iv`, are those of the EDEK the layout was learnt from, and
+    the strict parser accepts it as such: so `match` returns what `decode_deks` would, without
+    walking the fields.
+    """
+
+    __slots__ = ("_data_at", "_iv_at", "_middle", "_size", "_template", "head", "tail")
+
+    def __init__(self, raw: bytes, dek: EncryptedDek, head_len: int, middle: bytes) -> None:
+        self._template = dek
+        self._data_at = head_len
+        self._iv_at = head_len + len(dek.encrypted_dek_data) + len(middle)
+        self._middle = middle
+        self._size = len(raw)
+        self.head = raw[:head_len]
+        self.tail = raw[self._iv_at + len(dek.leased_key_iv) :]
+
+    def match(self, raw: bytes) -> EncryptedDek | None:
+        data_at, iv_at = self._data_at, self._iv_at
+        middle_at = iv_at - len(self._middle)
+        if (
+            len(raw) != self._size
+            or not raw.endswith(self.tail)
+            or not raw.startswith(self.head)
+            or raw[middle_at:iv_at] != self._middle
+        ):
+            return None
+        return self._template._replace(
+            encrypted_dek_data=raw[data_at:middle_at], leased_key_iv=raw[iv_at : iv_at + 12]
+        )
+
+
+# Layouts by (size, last 16 bytes): the tail is the wrapped leased key and the tenant id, so
+# all EDEKs of one leased key share an entry, whatever their data and IV. A real-world cache:
+# a leased key makes every EDEK of its lifetime (an hour by default). Bounded; learnt only
+# from EDEKs the strict parser accepted.
+_layouts: dict[tuple[int, bytes], _LeasedLayout] = {}
+_LAYOUT_CACHE_MAX = 4096
+_LAYOUT_KEY_BYTES = 16
+
+
+def _learn_layout(raw: bytes, dek: EncryptedDek) -> None:
+    if not dek.leased_key_id or len(dek.leased_key_iv) != 12:
+        return
+    data = dek.encrypted_dek_data
+    inner = encode_dek(dek)
+    if encode_deks((dek,)) != raw:  # not the canonical single-EDEK form: no layout
+        return
+    head_len = 1 + len(_varint(len(inner))) + 1 + len(_varint(len(data)))
+    middle = encode_dek(EncryptedDek(b"", dek.kms_config_id, dek.leased_key_id))
+    middle += _varint(4 << 3 | _LEN) + _varint(12)
+    layout = _LeasedLayout(raw, dek, head_len, middle)
+    if len(layout.tail) < _LAYOUT_KEY_BYTES:
+        return
+    if len(_layouts) >= _LAYOUT_CACHE_MAX:
+        _layouts.pop(next(iter(_layouts)))  # oldest first
+    _layouts[(len(raw), raw[-_LAYOUT_KEY_BYTES:])] = layout
+
+
 def decode_edek_b64(text: object) -> EncryptedDek:
     """The first EncryptedDek of a base64 EDEK string (IronCore: "safe to just use the first")."""
     if not isinstance(text, str) or not text:
@@ -269,4 +332,12 @@ def decode_edek_b64(text: object) -> EncryptedDek:
         raw = binascii.a2b_base64(text, strict_mode=True)  # strict, and faster than b64decode
     except (binascii.Error, ValueError):
         raise InvalidEdekError() from None
-    return decode_deks(raw)[0]
+    layout = _layouts.get((len(raw), raw[-_LAYOUT_KEY_BYTES:]))
+    if layout is not None:
+        dek = layout.match(raw)
+        if dek is not None:
+            return dek
+    deks = decode_deks(raw)
+    if len(deks) == 1:
+        _learn_layout(raw, deks[0])
+    return deks[0]

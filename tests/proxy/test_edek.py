@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import base64
+import random
 
 import pytest
 
@@ -156,3 +157,84 @@ def test_repeated_edeks_of_one_leased_key_decode_alike_and_the_parse_cache_is_bo
         assert decode_edek_b64(encode_edek_b64(dek)) == dek
         assert decode_edek_b64(encode_edek_b64(dek)) == dek
     assert len(module._leased_cache) <= module._LEASED_CACHE_MAX
+
+
+# ---- leased layouts (the unwrap fast path) ----------------------------------------------
+
+
+def _leased(data: bytes, iv: bytes, **changes) -> EncryptedDek:
+    return LEASED._replace(encrypted_dek_data=data, leased_key_iv=iv, **changes)
+
+
+def _strict(text: str) -> EncryptedDek:
+    return decode_deks(base64.b64decode(text))[0]
+
+
+def test_edeks_of_a_known_leased_key_decode_exactly_as_the_strict_parser_does():
+    from tenant_security_proxy import edek as module
+
+    rng = random.Random(11)
+    first = encode_edek_b64(_leased(rng.randbytes(48), rng.randbytes(12)))
+    decode_edek_b64(first)  # learns the layout
+    assert any(layout.tail.endswith(b"tenant-gcp-l") for layout in module._layouts.values())
+    for _ in range(500):
+        text = encode_edek_b64(_leased(rng.randbytes(48), rng.randbytes(12)))
+        assert decode_edek_b64(text) == _strict(text)
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"kms_config_id": 512},  # same size, one byte of the middle differs
+        {"leased_key_id": 610},
+        {"tenant_id": "tenant-gcp-m"},  # the tail differs
+        {
+            "encrypted_leased_key_data": (
+                LEASED.encrypted_leased_key_data[0]._replace(kms_config_id=7),
+            )
+        },
+    ],
+)
+def test_an_edek_that_differs_from_a_known_layout_in_any_constant_field_is_parsed_in_full(
+    changes,
+):
+    decode_edek_b64(encode_edek_b64(LEASED))
+    other = _leased(b"\x05" * 48, b"\x06" * 12, **changes)
+    assert decode_edek_b64(encode_edek_b64(other)) == other
+
+
+def test_a_known_layout_never_lets_a_malformed_edek_through():
+    from tenant_security_proxy import edek as module
+
+    good = encode_deks([LEASED])
+    decode_edek_b64(base64.b64encode(good).decode())
+    assert module._layouts
+    bad = [
+        good[:-1] + b"\x00",  # last byte of the tenant id changed: not UTF-8 / other tenant
+        good + b"\x0a\x00",  # trailing field: size differs
+        good[:5] + b"\x01" * 4 + good[9:],  # inside the data: still valid, parsed in full below
+        good.replace(b"\x22\x0c", b"\x22\x0b", 1),  # IV length field
+    ]
+    for raw in bad:
+        text = base64.b64encode(raw).decode()
+        try:
+            expected = decode_deks(raw)[0]
+        except InvalidEdekError:
+            with pytest.raises(InvalidEdekError):
+                decode_edek_b64(text)
+        else:
+            assert decode_edek_b64(text) == expected
+
+
+def test_non_leased_and_multi_edek_messages_teach_no_layout_and_the_layouts_are_bounded():
+    from tenant_security_proxy import edek as module
+
+    module._layouts.clear()
+    plain = EncryptedDek(b"\x01" * 300, 3, tenant_id="a-long-enough-tenant-id")
+    decode_edek_b64(encode_edek_b64(plain))
+    decode_edek_b64(base64.b64encode(encode_deks([LEASED, LEASED])).decode())
+    assert not module._layouts
+    for i in range(module._LAYOUT_CACHE_MAX + 20):
+        dek = LEASED._replace(tenant_id=f"tenant-{i:06d}")
+        assert decode_edek_b64(encode_edek_b64(dek)) == dek
+    assert len(module._layouts) <= module._LAYOUT_CACHE_MAX
