@@ -227,7 +227,11 @@ NOTES = (
     "so it runs a real sign-up's hash and inserts on a throwaway address and rolls them back "
     "(`accounts/adapters.py`); before that fix it answered a whole hash faster (237 ms at "
     "100,000 iterations, n=20; about a second at Django's default cost). Reset and add-email "
-    "do no hashing; what differs is a query or two and which e-mail is rendered."
+    "do no hashing; what differs is a query or two and which e-mail is rendered. Where sign-up "
+    "still misses the mark, the gap is the rest of a new account's path (the confirmation "
+    "e-mail with its key and link, allauth's login-stage queries) against the shorter "
+    "'account already exists' e-mail; closing it needs a response-time floor for sign-up or "
+    "both e-mails built in a task."
 )
 
 
