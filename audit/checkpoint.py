@@ -21,6 +21,7 @@ from nacl.signing import SigningKey, VerifyKey
 
 from audit.chain import rfc3339
 from audit.models import AuditChainHead, AuditCheckpoint
+from audit.sinks import WormDirectorySink, checkpoint_name
 from audit.verify import Anchor, verify_chain
 
 CHECKPOINT_TYPE = "opencmk-audit-checkpoint"
@@ -103,8 +104,6 @@ def check_upload(raw: bytes, head: AuditChainHead | None, chain: str) -> tuple[b
 
 def write_checkpoints(out: Path, heads: Iterable[AuditChainHead]) -> list[Path]:
     """One file per chain, ``<out>/<chain key made safe>/<seq>.json``, never overwritten."""
-    from audit.sinks import WormDirectorySink, checkpoint_name
-
     sink = WormDirectorySink(out)
     written = []
     for head in heads:
