@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.validators import ProhibitNullCharactersValidator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -47,6 +48,14 @@ _ERRORS = {
 
 
 class ApiAutoSchema(AutoSchema):
+    def _insert_field_validators(self, field: Any, schema: dict[str, Any]) -> None:
+        super()._insert_field_validators(field, schema)
+        # DRF's CharField refuses NUL (PostgreSQL text cannot hold it); say so in the schema, so a
+        # client generating "valid" strings does not get a 400 it was not told about.
+        nul_refused = any(isinstance(v, ProhibitNullCharactersValidator) for v in field.validators)
+        if nul_refused and schema.get("type") == "string" and "pattern" not in schema:
+            schema["pattern"] = "^[^\\u0000]*$"
+
     def _get_response_bodies(self, direction: Any = "response") -> dict[str, Any]:
         responses: dict[str, Any] = super()._get_response_bodies(direction)
         for code, text in _ERRORS.items():
