@@ -292,8 +292,14 @@ class _LeasedLayout:
             or raw[middle_at:iv_at] != self._middle
         ):
             return None
-        return self._template._replace(
-            encrypted_dek_data=raw[data_at:middle_at], leased_key_iv=raw[iv_at : iv_at + 12]
+        t = self._template
+        return EncryptedDek(
+            raw[data_at:middle_at],
+            t.kms_config_id,
+            t.leased_key_id,
+            raw[iv_at : iv_at + 12],
+            t.encrypted_leased_key_data,
+            t.tenant_id,
         )
 
 

@@ -159,9 +159,14 @@ def leased_wrap(lk: LeasedKey, dek: bytes, tenant_id: str) -> EncryptedDek:
     return EncryptedDek(data, lk.config_id, lk.key_id, iv, lk.elk, tenant_id)
 
 
-def leased_wrap_b64(lk: LeasedKey, dek: bytes) -> tuple[str, int]:
-    """Hot path: the base64 EDEK of `dek` under `lk` straight from the pre-encoded template."""
-    iv = os.urandom(12)
+def leased_wrap_b64(lk: LeasedKey, dek: bytes, iv: bytes | None = None) -> tuple[str, int]:
+    """Hot path: the base64 EDEK of `dek` under `lk` straight from the pre-encoded template.
+
+    `iv`: 12 fresh random bytes from the caller, or None to draw them here."""
+    if iv is None:
+        iv = os.urandom(12)
+    elif len(iv) != 12:
+        raise ValueError("a leased wrap needs a 12-byte IV")
     lk.uses += 1
     data = lk.aead.encrypt(iv, dek, None)
     assert lk.template is not None

@@ -132,9 +132,18 @@ class KmsEnricher:
             return None
         icl = event.get("icl_fields") or {}
         custom = event.get("custom_fields") or {}
+        config_id = raw.get("kms_config_id")
+        # Fast path inline (the common case: a config the loader built); else `_fields`.
+        tenant = self._state.tenants.get(tenant_id)
+        config = (
+            None if tenant is None or type(config_id) is not int else tenant.configs.get(config_id)
+        )
+        fields = getattr(config, "event_fields", None)
+        if fields is None:
+            fields = self._fields(tenant_id, name, config_id)
         details = {
             "operation": model.KMS_OPERATIONS[name],
-            **self._fields(tenant_id, name, raw.get("kms_config_id")),
+            **fields,
             "caller_id": icl.get("requestingId"),
             "reason_code": REASON_CODE,
             "result": raw.get("result", "success"),

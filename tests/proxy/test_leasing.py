@@ -146,3 +146,32 @@ def test_edeks_from_a_leased_wrap_decode_strictly(harness, acme):
     from tenant_security_proxy.edek import encode_edek_b64
 
     assert decode_edek_b64(encode_edek_b64(edek)) == edek
+
+
+def test_the_non_awaiting_leased_wrap_gives_fresh_keys_that_unwrap_and_waits_for_no_kms():
+    import asyncio
+    from collections import Counter
+
+    from tenant_security_proxy.edek import decode_edek_b64
+    from tenant_security_proxy.keyops import KeyService
+    from tenant_security_proxy.leasing import LeaseManager
+    from tenant_security_proxy.state import ConfigRuntime, TenantRuntime
+    from tests.proxy.localkms import LocalKms, local_config
+
+    config = ConfigRuntime(4, "local-test", "primary", "d")
+    config.kms = LocalKms(local_config(), "acme", Counter())
+    config.canary = "ok"
+    tenant = TenantRuntime("acme", 1, b"", {4: config}, leasing_enabled=True)
+    keys = KeyService(LeaseManager())
+    assert keys.wrap_b64_leased_now(tenant) is None  # no leased key yet: the caller awaits
+    asyncio.run(keys.wrap_b64(tenant))
+    answers = [keys.wrap_b64_leased_now(tenant) for _ in range(50)]
+    assert all(a is not None for a in answers)
+    deks = {a[0] for a in answers}
+    ivs = {decode_edek_b64(a[1]).leased_key_iv for a in answers}
+    assert len(deks) == len(ivs) == 50  # fresh DEK and IV every time
+    for dek, edek_b64, config_id, leased in answers:
+        assert (config_id, leased, len(dek)) == (4, True, 32)
+        assert asyncio.run(keys.unwrap(tenant, edek_b64))[0] == dek
+    unleased = TenantRuntime("b", 1, b"", {4: config}, leasing_enabled=False)
+    assert keys.wrap_b64_leased_now(unleased) is None
