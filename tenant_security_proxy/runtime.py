@@ -13,6 +13,7 @@ import nacl.signing
 
 from tenant_security_proxy.api import ProxyApi
 from tenant_security_proxy.broker_client import BrokerClient
+from tenant_security_proxy.cert_expiry import CERTS
 from tenant_security_proxy.config import Settings
 from tenant_security_proxy.derive import SecretStore
 from tenant_security_proxy.eventlog import proxy_event
@@ -61,6 +62,7 @@ class Runtime:
             self.hub.enricher = KmsEnricher(self.state)
         self.leases = LeaseManager(on_created=self._leased_key_created)
         self.keys = KeyService(self.leases)
+        CERTS.watch("broker_ca", settings.broker_ca_file)
         self.client = BrokerClient(
             settings.broker_url,
             cluster_id=settings.cluster_id,
