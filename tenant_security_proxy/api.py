@@ -220,7 +220,9 @@ class ProxyApi:
         started = perf_counter()
         icl, custom = icl_fields(body), custom_fields(body)
         tenant = self.state.tenant(body.get("tenantId"))
-        dek, edek = await self.keys.unwrap(tenant, body.get("encryptedDocumentKey"))
+        text = body.get("encryptedDocumentKey")
+        done = self.keys.unwrap_leased_now(tenant, text)
+        dek, edek = done if done is not None else await self.keys.unwrap(tenant, text)
         self._emit(
             "KMS_UNWRAP",
             tenant.tenant_id,

@@ -12,7 +12,13 @@ from tenant_security_proxy.edek import (
     encode_edek_b64,
 )
 from tenant_security_proxy.errors import ProxyError
-from tenant_security_proxy.leasing import KMS_CALLS, LeaseManager, leased_wrap, leased_wrap_b64
+from tenant_security_proxy.leasing import (
+    KMS_CALLS,
+    LeaseManager,
+    leased_wrap,
+    leased_wrap_b64,
+    open_leased,
+)
 from tenant_security_proxy.state import ConfigRuntime, TenantRuntime
 
 _KMS_WRAP = KMS_CALLS.labels("wrap")
@@ -43,6 +49,13 @@ async def _kms_unwrap(config: ConfigRuntime, data: bytes) -> bytes:
         failure = ProxyError(errors.KMS_UNWRAP_FAILED)
         config.record_error(failure)
         raise failure from None
+
+
+def _decode_for(tenant: TenantRuntime, edek_text: object) -> EncryptedDek:
+    edek = decode_edek_b64(edek_text)
+    if edek.tenant_id and edek.tenant_id != tenant.tenant_id:
+        raise InvalidEdekError("EDEK was not created for this tenant.")
+    return edek
 
 
 class KeyService:
@@ -102,10 +115,34 @@ class KeyService:
         dek = os.urandom(32)
         return dek, await self.wrap_dek(tenant, dek)
 
+    def unwrap_leased_now(
+        self, tenant: TenantRuntime, edek_text: object
+    ) -> tuple[bytes, EncryptedDek] | None:
+        """`unwrap` without awaiting when the EDEK is leased and its leased key cached, else
+        None (then call `unwrap`). Raises exactly what `unwrap` would for the same EDEK."""
+        edek = _decode_for(tenant, edek_text)
+        if not edek.leased_key_id:
+            return None
+        try:
+            config = tenant.unwrap_config(edek.kms_config_id)
+            try:
+                aead = self.leases.cached_aead(config, edek)
+                if aead is None:
+                    return None
+                dek = open_leased(aead, edek)
+            except ProxyError as exc:
+                config.record_error(exc)
+                raise
+            if len(dek) != 32:
+                raise ProxyError(errors.KMS_UNWRAP_FAILED)
+        except ProxyError as exc:
+            exc.kms_config_id = edek.kms_config_id
+            raise
+        config.unwraps += 1
+        return dek, edek
+
     async def unwrap(self, tenant: TenantRuntime, edek_text: object) -> tuple[bytes, EncryptedDek]:
-        edek = decode_edek_b64(edek_text)
-        if edek.tenant_id and edek.tenant_id != tenant.tenant_id:
-            raise InvalidEdekError("EDEK was not created for this tenant.")
+        edek = _decode_for(tenant, edek_text)
         try:
             config = tenant.unwrap_config(edek.kms_config_id)
             if edek.leased_key_id:

@@ -117,15 +117,20 @@ class LeaseManager:
         if len(self._cache) > _MAX_CACHED_KEYS:
             self._cache.popitem(last=False)
 
-    async def unwrap_leased(
-        self, tenant: TenantRuntime, config: ConfigRuntime, edek: EncryptedDek
-    ) -> bytes:
+    def cached_aead(self, config: ConfigRuntime, edek: EncryptedDek) -> AESGCM | None:
+        """The leased key of a leased EDEK if it is cached, else None (a KMS call is needed)."""
         inner = edek.encrypted_leased_key_data[0]
         if inner.kms_config_id != edek.kms_config_id:
             raise InvalidEdekError("Leased key was wrapped by a different KMS config.")
-        cache_key = (config.config_id, edek.leased_key_id, inner.encrypted_dek_data)
-        aead = self._cache.get(cache_key)
+        return self._cache.get((config.config_id, edek.leased_key_id, inner.encrypted_dek_data))
+
+    async def unwrap_leased(
+        self, tenant: TenantRuntime, config: ConfigRuntime, edek: EncryptedDek
+    ) -> bytes:
+        aead = self.cached_aead(config, edek)
         if aead is None:
+            inner = edek.encrypted_leased_key_data[0]
+            cache_key = (config.config_id, edek.leased_key_id, inner.encrypted_dek_data)
             self.kms_calls += 1
             KMS_CALLS.labels("unwrap").inc()
             key = await (await config.ready_kms()).unwrap(inner.encrypted_dek_data)
@@ -133,12 +138,7 @@ class LeaseManager:
                 raise ProxyError(errors.KMS_UNWRAP_FAILED)
             aead = AESGCM(key)
             self._remember(cache_key, aead)
-        try:
-            return aead.decrypt(edek.leased_key_iv, edek.encrypted_dek_data, None)
-        except InvalidTag:
-            raise ProxyError(
-                errors.KMS_UNWRAP_FAILED, "Leased key could not unwrap the EDEK."
-            ) from None
+        return open_leased(aead, edek)
 
     def drop_tenant(self, tenant_id: str) -> None:
         self._current.pop(tenant_id, None)
@@ -150,6 +150,16 @@ class LeaseManager:
 
     def cached_keys(self) -> int:
         return len(self._cache)
+
+
+def open_leased(aead: AESGCM, edek: EncryptedDek) -> bytes:
+    """The DEK inside a leased EDEK, or ProxyError(KMS_UNWRAP_FAILED) if it does not open."""
+    try:
+        return aead.decrypt(edek.leased_key_iv, edek.encrypted_dek_data, None)
+    except InvalidTag:
+        raise ProxyError(
+            errors.KMS_UNWRAP_FAILED, "Leased key could not unwrap the EDEK."
+        ) from None
 
 
 def leased_wrap(lk: LeasedKey, dek: bytes, tenant_id: str) -> EncryptedDek:

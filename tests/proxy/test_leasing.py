@@ -175,3 +175,50 @@ def test_the_non_awaiting_leased_wrap_gives_fresh_keys_that_unwrap_and_waits_for
         assert asyncio.run(keys.unwrap(tenant, edek_b64))[0] == dek
     unleased = TenantRuntime("b", 1, b"", {4: config}, leasing_enabled=False)
     assert keys.wrap_b64_leased_now(unleased) is None
+
+
+def test_the_non_awaiting_unwrap_answers_and_fails_exactly_as_unwrap_does():
+    import asyncio
+    import base64
+    from collections import Counter
+
+    import pytest
+
+    from tenant_security_proxy.edek import decode_edek_b64, encode_edek_b64
+    from tenant_security_proxy.errors import ProxyError
+    from tenant_security_proxy.keyops import KeyService
+    from tenant_security_proxy.leasing import LeaseManager
+    from tenant_security_proxy.state import ConfigRuntime, TenantRuntime
+    from tests.proxy.localkms import LocalKms, local_config
+
+    def tenant(name: str, leasing: bool = True) -> TenantRuntime:
+        config = ConfigRuntime(4, "local-test", "primary", "d")
+        config.kms, config.canary = LocalKms(local_config(), name, Counter()), "ok"
+        return TenantRuntime(name, 1, b"", {4: config}, leasing_enabled=leasing)
+
+    acme, keys = tenant("acme"), KeyService(LeaseManager())
+    dek, edek_b64, _, _ = asyncio.run(keys.wrap_b64(acme))
+    assert keys.unwrap_leased_now(acme, edek_b64) == asyncio.run(keys.unwrap(acme, edek_b64))
+    assert keys.unwrap_leased_now(acme, edek_b64)[0] == dek
+    # Not cached on another replica: the caller must await the KMS.
+    assert KeyService(LeaseManager()).unwrap_leased_now(acme, edek_b64) is None
+    # Not leased: always the awaiting path.
+    plain = tenant("plain", leasing=False)
+    plain_edek = asyncio.run(keys.wrap_b64(plain))[1]
+    assert keys.unwrap_leased_now(plain, plain_edek) is None
+    # Tampered data, another tenant's EDEK: the same error either way.
+    parsed = decode_edek_b64(edek_b64)
+    flipped = bytes([parsed.encrypted_dek_data[0] ^ 1]) + parsed.encrypted_dek_data[1:]
+    tampered = encode_edek_b64(parsed._replace(encrypted_dek_data=flipped))
+    for who, text in ((acme, tampered), (tenant("other"), edek_b64), (acme, "bm90IGFuIGVkZWs=")):
+        with pytest.raises(ProxyError) as fast:
+            keys.unwrap_leased_now(who, text)
+        with pytest.raises(ProxyError) as slow:
+            asyncio.run(keys.unwrap(who, text))
+        assert (fast.value.code, fast.value.kms_config_id) == (
+            slow.value.code,
+            slow.value.kms_config_id,
+        )
+    assert acme.configs[4].errors == 2  # the tampered EDEK, once per path
+    assert base64.b64decode(edek_b64)  # the untouched EDEK still opens
+    assert keys.unwrap_leased_now(acme, edek_b64)[0] == dek
