@@ -63,7 +63,7 @@ def row(name: str, fns: list[Callable[[], object]], number: int) -> Row:
 
 
 def crypto_cases() -> dict[str, Case]:
-    """Cached-key SDK calls against two raw `AESGCM` baselines, all in closures of equal cost.
+    """Cached-key SDK calls against two raw `AESGCM` baselines, for 1 KiB and 1 MiB.
 
     primitive: the bare AEAD call; its encrypt output lacks the IV, its decrypt input is
     pre-split outside the timed call, so neither is a message that could be stored.
@@ -74,7 +74,6 @@ def crypto_cases() -> dict[str, Case]:
     """
     key_bytes = os.urandom(32)
     raw = AESGCM(key_bytes)
-    urandom = os.urandom
     meta = RequestMetadata(tenant_id="bench-tenant", requesting_id="bench")
     cached = CachedKey(
         fmt.DataKey(bytearray(key_bytes)), "EDEK", meta, lambda call: None,
@@ -82,83 +81,88 @@ def crypto_cases() -> dict[str, Case]:
     )  # fmt: skip
     cases: dict[str, Case] = {}
     for label, size, number in (("1 KiB", 1024, 20000), ("1 MiB", 1 << 20, 200)):
-        small = size < 64 * 1024
-        plaintext = urandom(size)
-        iv = urandom(12)
-        raw_ct = raw.encrypt(iv, plaintext, None)
-        blob = iv + raw_ct  # a stored raw message
-        doc = cached.encrypt({"f": plaintext})
-
-        # Separate small/large definitions: no size branch inside the timed call.
-        if small:
-
-            def msg_encrypt(pt: bytes = plaintext) -> bytes | bytearray:
-                iv = urandom(12)
-                return iv + raw.encrypt(iv, pt, None)
-
-            def msg_decrypt(blob: bytes = blob) -> bytes:
-                return raw.decrypt(blob[:12], blob[12:], None)
-
-        else:
-
-            def msg_encrypt(pt: bytes = plaintext) -> bytes | bytearray:
-                iv = urandom(12)
-                out = bytearray(len(pt) + 28)
-                view = memoryview(out)
-                view[:12] = iv
-                raw.encrypt_into(iv, pt, None, view[12:])
-                return out
-
-            def msg_decrypt(blob: bytes = blob) -> bytes:
-                view = memoryview(blob)
-                return raw.decrypt(view[:12], view[12:], None)
-
-        cases[f"encrypt {label} (document API)"] = ([
-            lambda: raw.encrypt(urandom(12), plaintext, None),  # noqa: B023
-            msg_encrypt,
-            lambda: cached.encrypt({"f": plaintext}),  # noqa: B023
-        ], number)  # fmt: skip
-        cases[f"decrypt {label} (document API)"] = ([
-            lambda: raw.decrypt(iv, raw_ct, None),  # noqa: B023
-            msg_decrypt,
-            lambda: cached.decrypt(doc),  # noqa: B023
-        ], number)  # fmt: skip
-        raw_out = bytearray(size + 16)
-        msg_out = bytearray(size + 28)
-        msg_tail = memoryview(msg_out)[12:]  # a reused buffer lets raw code keep this view
-        sdk_out = bytearray(cached.encrypted_size(size))
-        cached.encrypt_into(plaintext, sdk_out)
-        raw_pt, msg_pt, sdk_pt = bytearray(size), bytearray(size), bytearray(size)
-
-        def msg_encrypt_into(
-            pt: bytes = plaintext, out: bytearray = msg_out, tail: memoryview = msg_tail
-        ) -> None:
-            iv = urandom(12)
-            out[:12] = iv
-            raw.encrypt_into(iv, pt, None, tail)
-
-        if small:
-
-            def msg_decrypt_into(blob: bytes = blob, out: bytearray = msg_pt) -> int:
-                return raw.decrypt_into(blob[:12], blob[12:], None, out)
-
-        else:
-
-            def msg_decrypt_into(blob: bytes = blob, out: bytearray = msg_pt) -> int:
-                view = memoryview(blob)
-                return raw.decrypt_into(view[:12], view[12:], None, out)
-
-        cases[f"encrypt_into {label} (reused buffer)"] = ([
-            lambda: raw.encrypt_into(urandom(12), plaintext, None, raw_out),  # noqa: B023
-            msg_encrypt_into,
-            lambda: cached.encrypt_into(plaintext, sdk_out),  # noqa: B023
-        ], number)  # fmt: skip
-        cases[f"decrypt_into {label} (reused buffer)"] = ([
-            lambda: raw.decrypt_into(iv, raw_ct, None, raw_pt),  # noqa: B023
-            msg_decrypt_into,
-            lambda: cached.decrypt_into(sdk_out, sdk_pt),  # noqa: B023
-        ], number)  # fmt: skip
+        for name, fns in size_cases(raw, cached, size).items():
+            cases[f"{name} {label} ({'document API' if '_' not in name else 'reused buffer'})"] = (
+                fns,
+                number,
+            )
     return cases
+
+
+def size_cases(raw: AESGCM, cached: CachedKey, size: int) -> dict[str, list[Callable[[], object]]]:
+    """The three calls of each operation for one size; every call is a closure of equal cost."""
+    small = size < 64 * 1024
+    urandom = os.urandom
+    plaintext = urandom(size)
+    iv = urandom(12)
+    raw_ct = raw.encrypt(iv, plaintext, None)
+    blob = iv + raw_ct  # a stored raw message
+    doc = cached.encrypt({"f": plaintext})
+    raw_out = bytearray(size + 16)
+    msg_out = bytearray(size + 28)
+    msg_tail = memoryview(msg_out)[12:]  # a reused buffer lets raw code keep this view
+    sdk_out = bytearray(cached.encrypted_size(size))
+    cached.encrypt_into(plaintext, sdk_out)
+    raw_pt, msg_pt, sdk_pt = bytearray(size), bytearray(size), bytearray(size)
+
+    # Separate small/large definitions: no size branch inside the timed call.
+    if small:
+
+        def msg_encrypt() -> bytes | bytearray:
+            iv = urandom(12)
+            return iv + raw.encrypt(iv, plaintext, None)
+
+        def msg_decrypt() -> bytes:
+            return raw.decrypt(blob[:12], blob[12:], None)
+
+        def msg_decrypt_into() -> int:
+            return raw.decrypt_into(blob[:12], blob[12:], None, msg_pt)
+
+    else:
+
+        def msg_encrypt() -> bytes | bytearray:
+            iv = urandom(12)
+            out = bytearray(size + 28)
+            view = memoryview(out)
+            view[:12] = iv
+            raw.encrypt_into(iv, plaintext, None, view[12:])
+            return out
+
+        def msg_decrypt() -> bytes:
+            view = memoryview(blob)
+            return raw.decrypt(view[:12], view[12:], None)
+
+        def msg_decrypt_into() -> int:
+            view = memoryview(blob)
+            return raw.decrypt_into(view[:12], view[12:], None, msg_pt)
+
+    def msg_encrypt_into() -> None:
+        iv = urandom(12)
+        msg_out[:12] = iv
+        raw.encrypt_into(iv, plaintext, None, msg_tail)
+
+    return {
+        "encrypt": [
+            lambda: raw.encrypt(urandom(12), plaintext, None),
+            msg_encrypt,
+            lambda: cached.encrypt({"f": plaintext}),
+        ],
+        "decrypt": [
+            lambda: raw.decrypt(iv, raw_ct, None),
+            msg_decrypt,
+            lambda: cached.decrypt(doc),
+        ],
+        "encrypt_into": [
+            lambda: raw.encrypt_into(urandom(12), plaintext, None, raw_out),
+            msg_encrypt_into,
+            lambda: cached.encrypt_into(plaintext, sdk_out),
+        ],
+        "decrypt_into": [
+            lambda: raw.decrypt_into(iv, raw_ct, None, raw_pt),
+            msg_decrypt_into,
+            lambda: cached.decrypt_into(sdk_out, sdk_pt),
+        ],
+    }
 
 
 def crypto_rows() -> list[Row]:
