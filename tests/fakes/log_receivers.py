@@ -479,6 +479,7 @@ class SyslogTlsReceiver(Receiver):
     def _handle(self, conn: socket.socket) -> None:
         with self.lock:
             self._connections.append(conn)
+        conn.settimeout(30)
         stream = conn.makefile("rb")
         try:
             for frame in self._frames(stream):
@@ -505,5 +506,10 @@ class SyslogTlsReceiver(Receiver):
 
         server = Server(("127.0.0.1", port), Handler)
         assert self.tls is not None
-        server.socket = self.tls.server_context().wrap_socket(server.socket, server_side=True)
+        # The handshake runs in the connection's own thread (on first read), never in accept():
+        # a client that stalls or vanishes mid-handshake would otherwise block serve_forever and
+        # with it the fixture's shutdown().
+        server.socket = self.tls.server_context().wrap_socket(
+            server.socket, server_side=True, do_handshake_on_connect=False
+        )
         return server
