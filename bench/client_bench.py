@@ -6,7 +6,10 @@
     .venv/bin/python bench/client_bench.py --proxy-url http://127.0.0.1:7777 \\
         --api-key "$TSP_API_KEY" --tenant demo-tenant   # against an already running proxy
 
-Ratios are SDK throughput / raw throughput measured in the same run (1.0 = no overhead).
+    .venv/bin/python bench/client_bench.py --callgrind  # add instruction counts (valgrind)
+
+Ratios are SDK throughput / raw throughput measured in the same run (1.0 = no overhead), against
+two raw AESGCM baselines: the bare primitive call and a storable iv||ciphertext||tag message.
 """
 
 from __future__ import annotations
@@ -344,7 +347,8 @@ def render(
         f"Measured by `bench/client_bench.py` on {time.strftime('%Y-%m-%d')}, "
         f"Python {platform.python_version()}, {os.cpu_count()} cores "
         f"(shared machine; crypto: best of {REPEAT} interleaved runs).",
-        "Reproduce: `.venv/bin/python bench/client_bench.py --write`.",
+        "Reproduce: `.venv/bin/python bench/client_bench.py --callgrind --write`"
+        " (`--no-proxy` for the local crypto only).",
         "",
         "### Local crypto with a cached key vs raw `AESGCM` (same run)",
         "",
@@ -388,7 +392,8 @@ def render(
         "Figures on this shared machine move by ±0.1 between runs; for repeatable numbers count",
         "instructions instead (`--callgrind`, below).",
         "",
-        "History (issue 8, callgrind instructions per 1 KiB SDK call, before → after commit",
+        "History (issue 8, callgrind instructions per 1 KiB SDK call in an ad-hoc loop, so not",
+        "digit for digit comparable with the table below; before → after commit",
         "0c3e283: one use countdown, result documents built without the dataclass `__init__`",
         "frame, precomputed offsets): encrypt 18,045 → 17,539, decrypt 17,677 → 17,514,",
         "encrypt_into 17,069 → 16,855, decrypt_into 15,334 → 15,177. Tried and measured worse",
