@@ -519,7 +519,15 @@ CPU per delivered event, measured through the real EventHub); leased EDEKs decod
 learnt byte layout of their leased key instead of a field-by-field parse (about a quarter of the
 parse cost); a wrap or unwrap whose leased key is ready runs without an await, and a wrap draws
 DEK and IV with one `os.urandom` call. Since then the unwrap rounds cycle through 1,000 distinct
-EDEKs (before: one EDEK repeated), so no cache of a repeated EDEK helps the figure.
+EDEKs (before: one EDEK repeated), so no cache of a repeated EDEK helps the figure. Result on a
+quiet machine, 9 rounds each: 0.69x / 0.66x (19:25 UTC) and 0.68x / 0.72x (19:28 UTC); on a
+loaded machine earlier 0.68-0.80x / 0.65-0.70x. In the afternoon the echo served 26k req per
+server CPU-second; this evening it served 9-14k on the same kind of machine with nothing else
+running, so compare ratios across runs, not absolute figures.
+
+The in-process breakdown above moves by several µs from run to run (echo 8.4-16.5 µs today). A
+side-by-side run of the code before and after these commits (`inprocess_breakdown()` three times
+each, 19:21 UTC) put the event cost at 19-21 µs before and 7-11 µs after.
 
 KMS calls per 10,000 wraps: **{leased:,.0f}** with leasing, **{unleased:,.0f}** without
 (ratio {unleased / max(leased, 1):,.0f}x).
@@ -535,7 +543,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--duration", type=int, default=5)
     parser.add_argument("--connections", type=int, default=64)
-    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--rounds", type=int, default=9)
     parser.add_argument("--tenants", type=int, default=10_000)
     parser.add_argument("--edeks", type=int, default=1000, help="distinct EDEKs to unwrap")
     parser.add_argument("--no-write", action="store_true")
