@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
 
-.PHONY: run test install install-python install-node install-browser lint bench
+.PHONY: run test install install-python install-node install-browser lint
 
 run: install
 	$(BIN)/python scripts/run_stack.py
@@ -39,5 +39,3 @@ lint: install-python
 	$(BIN)/ruff check .
 	$(BIN)/mypy .
 
-bench: install
-	$(BIN)/python -m bench

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import statistics
 import sys
 import time
@@ -26,6 +25,9 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench import perfdoc  # noqa: E402
+
 DB_NAME = "opencmk_audit_bench"
 SECTION = "## Audit pages"
 
@@ -172,7 +174,6 @@ def _table(results: dict[int, dict[str, float]], small: int, large: int) -> str:
 
 def _write(table: str, command: str) -> None:
     doc = ROOT / "docs" / "PERFORMANCE.md"
-    text = doc.read_text()
     section = (
         f"{SECTION}\n\nMeasured with `{command}` on PostgreSQL (median of repeated runs; "
         "pages of 50, two tenant chains of the given size, a third of the events vendor-visible). "
@@ -181,11 +182,7 @@ def _write(table: str, command: str) -> None:
         "absolute figures include building the 50 model instances in Python; the point is the "
         "ratio: a page costs the same at a million events.\n\n" + table + "\n"
     )
-    if SECTION in text:
-        text = re.sub(rf"{re.escape(SECTION)}\n.*?(?=\n## |\Z)", section, text, flags=re.S)
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    doc.write_text(text)
+    perfdoc.write_section(SECTION, section, doc)
 
 
 def main() -> None:

@@ -33,6 +33,7 @@ sys.path.insert(0, str(ROOT))
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM  # noqa: E402
 
+from bench import perfdoc  # noqa: E402
 from tenant_security_client import (  # noqa: E402
     AsyncTenantSecurityClient,
     CachedKey,
@@ -433,18 +434,6 @@ def render(
     return "\n".join(lines) + "\n"
 
 
-def write_section(text: str) -> None:
-    path = ROOT / "docs" / "PERFORMANCE.md"
-    current = path.read_text() if path.exists() else "# Performance\n\n"
-    if SECTION in current:
-        before, rest = current.split(SECTION, 1)
-        after = rest[rest.find("\n## ") + 1 :] if "\n## " in rest else ""
-        current = before + text + ("\n" + after if after else "")
-    else:
-        current = current.rstrip("\n") + "\n\n" + text
-    path.write_text(current)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--no-proxy", action="store_true")
@@ -481,7 +470,7 @@ def main() -> None:
     text = render(crypto, proxy, counts)
     print(text)
     if args.write:
-        write_section(text)
+        perfdoc.write_section(SECTION, text)
 
 
 if __name__ == "__main__":

@@ -24,7 +24,6 @@ import argparse
 import math
 import os
 import random
-import re
 import shutil
 import statistics
 import sys
@@ -39,6 +38,9 @@ from django.contrib.auth.hashers import PBKDF2PasswordHasher
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench import perfdoc  # noqa: E402
+
 DB_NAME = "opencmk_enum_bench"
 SECTION = "## Account enumeration timing"
 FLOWS = ("login", "signup", "reset", "add_email")
@@ -237,7 +239,6 @@ NOTES = (
 
 def _write(table: str, command: str, hasher: str, load: str) -> None:
     doc = ROOT / "docs" / "PERFORMANCE.md"
-    text = doc.read_text()
     section = (
         f"{SECTION}\n\nACCEPTANCE A-05, timing half. Measured with `{command}` (PostgreSQL, "
         f"in-process test client, rate limits off, password hasher: {hasher}; load average "
@@ -246,11 +247,7 @@ def _write(table: str, command: str, hasher: str, load: str) -> None:
         f"within {MAX_DIFF_MS:.0f} ms and a two-sided Mann-Whitney U test (normal "
         f"approximation) with p > {MIN_P}.\n\n" + table + "\n\n" + NOTES + "\n"
     )
-    if SECTION in text:
-        text = re.sub(rf"{re.escape(SECTION)}\n.*?(?=\n## |\Z)", section, text, flags=re.S)
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    doc.write_text(text)
+    perfdoc.write_section(SECTION, section, doc)
 
 
 def main() -> None:

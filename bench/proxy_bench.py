@@ -35,6 +35,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench import perfdoc  # noqa: E402
 from tests.fakes.broker import FakeBroker, KmsSpec, World  # noqa: E402
 from tests.fixtures.kms_services import free_port, start_openbao, stop_openbao  # noqa: E402
 
@@ -430,18 +431,6 @@ def inprocess_breakdown() -> dict[str, float]:
         broker.stop()
 
 
-def write_section(text: str) -> None:
-    """Replace this benchmark's section where it stands (other sections keep their order)."""
-    path = ROOT / "docs" / "PERFORMANCE.md"
-    current = path.read_text() if path.exists() else "# Performance\n"
-    pattern = re.compile(rf"^{re.escape(SECTION)}\n.*?(?=^## |\Z)", re.S | re.M)
-    if pattern.search(current):
-        updated = pattern.sub(lambda _: text.rstrip() + "\n\n", current, count=1)
-        path.write_text(updated.rstrip() + "\n")
-    else:
-        path.write_text(current.rstrip() + "\n\n" + text)
-
-
 STARTUP_PREFIX = "Start-up with "
 
 
@@ -568,7 +557,7 @@ def main() -> None:
     text = report(t, startup_text, b, args)
     print(text)
     if not args.no_write:
-        write_section(text)
+        perfdoc.write_section(SECTION, text)
 
 
 if __name__ == "__main__":

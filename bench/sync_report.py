@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from bench import perfdoc
+
 HEADING = "## Broker sync propagation"
 COMMAND = (
     "DATABASE_URL=postgres://postgres@127.0.0.1:5432/opencmk_bench "
@@ -64,12 +66,4 @@ def render(r: dict[str, Any]) -> str:
 
 
 def write_section(path: Path, result: dict[str, Any]) -> None:
-    text = path.read_text() if path.exists() else "# Performance\n\n"
-    section = render(result)
-    if HEADING in text:
-        start = text.index(HEADING)
-        nxt = text.find("\n## ", start + len(HEADING))
-        text = text[:start] + section + ("\n" + text[nxt + 1 :] if nxt != -1 else "")
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    path.write_text(text)
+    perfdoc.write_section(HEADING, render(result), path)
