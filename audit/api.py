@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
@@ -116,14 +117,9 @@ class TenantAuditEventsApi(BaseApi):
         responses=TenantEventsOut,
     )
     def get(self, request: Request) -> Response:
-        query = TenantEventsQuery(data=query_data(request))
-        query.is_valid(raise_exception=True)
-        after, limit = query.validated_data["after"], query.validated_data["limit"]
         events = tenant_events(tenant=self.key.tenant, filters=AuditFilters())
-        rows = list(events.filter(seq__gt=after).order_by("seq")[: limit + 1])
-        more, rows = len(rows) > limit, rows[:limit]
-        body = {"events": rows, "next_after": rows[-1].seq if rows else after, "has_more": more}
-        return Response(TenantEventsOut(body).data)
+        rows, page = _after_page(request, events.order_by("seq"))
+        return Response(TenantEventsOut({"events": rows, **page}).data)
 
 
 class CheckpointOut(serializers.Serializer):
@@ -159,15 +155,16 @@ class TenantAuditCheckpointsApi(BaseApi):
         responses=TenantCheckpointsOut,
     )
     def get(self, request: Request) -> Response:
-        query = TenantEventsQuery(data=query_data(request))
-        query.is_valid(raise_exception=True)
-        after, limit = query.validated_data["after"], query.validated_data["limit"]
-        checkpoints = tenant_checkpoints(tenant=self.key.tenant)
-        rows = list(checkpoints.filter(seq__gt=after)[: limit + 1])
-        more, rows = len(rows) > limit, rows[:limit]
-        body = {
-            "checkpoints": [json.loads(row.body) for row in rows],
-            "next_after": rows[-1].seq if rows else after,
-            "has_more": more,
-        }
+        rows, page = _after_page(request, tenant_checkpoints(tenant=self.key.tenant))
+        body = {"checkpoints": [json.loads(row.body) for row in rows], **page}
         return Response(TenantCheckpointsOut(body).data)
+
+
+def _after_page(request: Request, rows_by_seq: QuerySet[Any]) -> tuple[list[Any], dict[str, Any]]:
+    """The ``?after=<seq>&limit=`` page of rows ordered by ``seq``, and its cursor fields."""
+    query = TenantEventsQuery(data=query_data(request))
+    query.is_valid(raise_exception=True)
+    after, limit = query.validated_data["after"], query.validated_data["limit"]
+    rows = list(rows_by_seq.filter(seq__gt=after)[: limit + 1])
+    more, rows = len(rows) > limit, rows[:limit]
+    return rows, {"next_after": rows[-1].seq if rows else after, "has_more": more}
