@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET
 
 from audit.services import record_view
 from keyring import access, selectors
-from keyring.models import ClusterStatus, ProxyCluster, RootKeyStatus
+from keyring.models import ClusterStatus, OrgRootKey, ProxyCluster, RootKeyStatus
 from keyring.pages import crypto_page
 from keyring.views import _unlock_data
 from kms_configs.forms import LOGGING_PROVIDERS, PROVIDERS, logging_form_data, provider_form_data
@@ -82,19 +82,35 @@ def _logging_row(tenant: Tenant, payload: dict[str, Any]) -> dict[str, Any] | No
     }
 
 
-def _cluster_data(cluster: ProxyCluster) -> dict[str, str]:
+def _cluster_data(cluster: ProxyCluster) -> dict[str, Any]:
     return {
         "cluster_id": cluster.cluster_id,
         "name": cluster.name,
         "encryption_public": cluster.encryption_public,
         "fingerprint": fingerprint(kid(b64d(cluster.signing_public))),
+        # The vendor-signed proxy-cluster statement: the browser seals only to the encryption
+        # key it names, never to the row's (docs/threat-model.md T2).
+        "statement": cluster.statement.statement,
+    }
+
+
+def trust_data(tenant: Tenant, root: OrgRootKey | None) -> dict[str, Any]:
+    """What the browser needs to check recipient keys itself: the tenant's approved
+    ``tenant-root`` statement and the vendor root signing key as the broker claims it."""
+    vendor_root = OrgRootKey.objects.filter(vendor_id=tenant.vendor_id).first()
+    statement = root.statement if root is not None else None
+    return {
+        "vendor_root_public": vendor_root.signing_public if vendor_root else None,
+        "tenant_root_statement": statement.statement if statement is not None else None,
     }
 
 
 def recipient_clusters(tenant: Tenant, payload: dict[str, Any]) -> list[ProxyCluster]:
     """The clusters new configs are sealed to: the current policy's, or, before the first
     policy, every active cluster of the vendor (listed with fingerprints on the page)."""
-    active = ProxyCluster.objects.filter(vendor_id=tenant.vendor_id, status=ClusterStatus.ACTIVE)
+    active = ProxyCluster.objects.filter(
+        vendor_id=tenant.vendor_id, status=ClusterStatus.ACTIVE
+    ).select_related("statement")
     if payload:
         return list(active.filter(cluster_id__in=payload.get("clusters", [])))
     return list(active.order_by("name"))
@@ -104,7 +120,9 @@ def pending_clusters(tenant: Tenant, payload: dict[str, Any]) -> list[ProxyClust
     """Active clusters of the vendor that the tenant's policy does not allow (yet)."""
     if not payload:
         return []  # the first policy is sealed to every active cluster
-    active = ProxyCluster.objects.filter(vendor_id=tenant.vendor_id, status=ClusterStatus.ACTIVE)
+    active = ProxyCluster.objects.filter(
+        vendor_id=tenant.vendor_id, status=ClusterStatus.ACTIVE
+    ).select_related("statement")
     return list(active.exclude(cluster_id__in=payload.get("clusters", [])).order_by("name"))
 
 
@@ -137,6 +155,7 @@ def configs(request: HttpRequest, public_id: UUID) -> HttpResponse:
         policy=payload or None,
         clusters=clusters,
         pending_clusters=pending,
+        **trust_data(tenant, root),
         sealed=current_blobs(tenant, payload) if acc.is_admin else {},
         providers=provider_form_data(),
         logging_providers=logging_form_data(),

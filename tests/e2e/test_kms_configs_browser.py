@@ -382,6 +382,41 @@ def test_a_config_is_decrypted_in_the_browser_edited_and_resealed_under_its_id(
     assert _leaks(session.sent(), CANARY) == []
 
 
+def test_an_edit_refuses_a_cluster_key_swapped_in_the_brokers_database(
+    sessions: Any, alice: Any, bob: Any, acme: Any, globex: Any
+) -> None:
+    """docs/threat-model.md T2: whoever writes the broker's database swaps a cluster's
+    encryption key; the browser checks the key against the vendor-signed statement first."""
+    vendor_root = browser.vendor_root_keys(acme, alice, with_user_key(alice).keys)
+    root = browser.tenant_root_keys(
+        globex, bob, with_user_key(bob).keys, vendor_admin=alice, vendor_root=vendor_root
+    )
+    _, cluster = browser.cluster_register(acme, alice, vendor_root, name="east")
+    config = {"provider": "vault-transit", "address": "http://127.0.0.1:1", "token": CANARY}
+    draft = browser.ConfigDraft(config=config, label="Vault")
+    browser.TenantSigner(globex, bob, root).publish([draft], [cluster])
+    before = SealedConfig.objects.get(config_id=draft.config_id, current=True).sealed
+    attacker = nacl.public.PrivateKey.generate()
+    type(cluster).objects.filter(pk=cluster.pk).update(
+        encryption_public=b64e(bytes(attacker.public_key))
+    )
+    session = sessions(bob)
+
+    page = session.open(f"/kms/tenants/{globex.public_id}/")
+    page.click(f'[data-edit="{draft.config_id}"]')
+    unlock(page, PASSPHRASE)
+    assert f"Editing config #{draft.config_id}" in wait_status(page)
+    page.fill("#kc-vault-transit-key_name", "new")
+    page.click("#kc-add button[type=submit]")
+
+    message = wait_status(page, "error")
+    assert "Cluster east's key is not signed by your vendor; nothing was sealed." in message
+    assert not any(b"/api/policy/" in blob for blob in session.sent())
+    assert TenantPolicy.objects.filter(tenant=globex).count() == 1
+    assert SealedConfig.objects.get(config_id=draft.config_id, current=True).sealed == before
+    assert _leaks(session.sent(), CANARY) == []
+
+
 def test_the_configs_page_forbids_eval_injected_scripts_and_html_sinks(
     sessions: Any, alice: Any, bob: Any, acme: Any, globex: Any
 ) -> None:

@@ -301,3 +301,40 @@ def test_vendor_overview_shows_metadata_per_tenant_and_never_content(
     assert AuditEvent.objects.filter(
         action="tenant_kms_overview.viewed", vendor_public_id=world.vendor.public_id
     ).exists()
+
+
+def _page_data(html: str) -> dict[str, Any]:
+    start = html.index('id="keyring-data"')
+    body = html[html.index(">", start) + 1 : html.index("</script>", start)]
+    return dict(json.loads(body))
+
+
+def test_page_data_carries_the_signed_statements_the_browser_checks_recipient_keys_with(
+    world: World, bob_client: Client
+) -> None:
+    from keyring.models import OrgRootKey
+    from kms_configs import browser
+    from opencmk_crypto import b64e, verify_statement
+
+    world.signer.publish([kms_draft()], [world.cluster])
+    _, west = browser.cluster_register(world.vendor, world.alice, world.vendor_root, name="west")
+
+    data = _page_data(bob_client.get(_configs_url(world)).content.decode())
+
+    assert data["vendor_root_public"] == b64e(world.vendor_root.signing_public)
+    root_row = OrgRootKey.objects.get(tenant=world.tenant)
+    assert data["tenant_root_statement"] == root_row.statement.statement  # type: ignore[union-attr]
+    vendor_key = world.vendor_root.signing_public
+    certified = verify_statement(
+        data["tenant_root_statement"], expected_type="tenant-root", public_key=vendor_key
+    )
+    assert certified["signing_key"] == root_row.signing_public
+    offered = {c["cluster_id"]: c for c in data["clusters"] + data["pending_clusters"]}
+    assert set(offered) == {world.cluster.cluster_id, west.cluster_id}
+    for cluster in (world.cluster, west):
+        entry = offered[cluster.cluster_id]
+        assert entry["statement"] == cluster.statement.statement
+        payload = verify_statement(
+            entry["statement"], expected_type="proxy-cluster", public_key=vendor_key
+        )
+        assert payload["encryption_key"] == cluster.encryption_public

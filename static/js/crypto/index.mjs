@@ -30,3 +30,4 @@ export {
   statementPayloadUnverified,
   verifyStatement,
 } from "./statements.mjs";
+export { verifiedClusterKeys } from "./trust.mjs";

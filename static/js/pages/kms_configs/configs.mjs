@@ -159,7 +159,7 @@ async function addConfig() {
         tenantId: data.tenant_id,
         configId,
         plaintext: JSON.stringify({ provider, ...values }),
-        recipients: [root.encryptionPublic, ...data.clusters.map((c) => cmk.b64d(c.encryption_public))],
+        recipients: recipientKeys(root, data.clusters.map((c) => c.cluster_id)),
       });
       values = null;
       clearInputs();
@@ -206,13 +206,26 @@ function configurations(count) {
   return `${count} configuration${count === 1 ? "" : "s"}`;
 }
 
-/** The X25519 keys that may open configs under ``payload``: the tenant root and its clusters. */
+/**
+ * The X25519 keys that may open configs under ``payload``: the tenant root and its clusters.
+ * Cluster keys come from vendor-signed statements checked here, never from the broker's rows
+ * (docs/threat-model.md T2); any failure throws before anything is sealed or sent.
+ */
 function recipientKeys(root, clusterIds) {
   const known = new Map([...data.clusters, ...data.pending_clusters].map((c) => [c.cluster_id, c]));
-  return [root.encryptionPublic, ...clusterIds.map((id) => {
+  const wanted = clusterIds.map((id) => {
     if (!known.has(id)) throw new Error(`Unknown cluster ${id}.`);
-    return cmk.b64d(known.get(id).encryption_public);
-  })];
+    return known.get(id);
+  });
+  const keys = cmk.verifiedClusterKeys({
+    vendorRootPublic: data.vendor_root_public,
+    tenantRootStatement: data.tenant_root_statement,
+    tenantRoot: root,
+    tenantId: data.tenant_id,
+    vendorId: data.vendor_id,
+    clusters: wanted,
+  });
+  return [root.encryptionPublic, ...clusterIds.map((id) => keys.get(id))];
 }
 
 /**
@@ -258,12 +271,13 @@ async function approveCluster(clusterId) {
   await loadCrypto();
   const kms = ((data.policy || {}).kms_configs || []).map((e) => ({ ...e }));
   const clusters = [...data.clusters.map((c) => c.cluster_id), clusterId];
-  return signAndPost(policyWith(kms, { clusters }), (root) => Object.values(data.sealed).map(
-    ({ sealed, label }) => ({
-      sealed: cmk.addRecipient(sealed, { privateKey: root, newPublicKey: cmk.b64d(cluster.encryption_public) }),
+  return signAndPost(policyWith(kms, { clusters }), (root) => {
+    const newPublicKey = recipientKeys(root, [clusterId])[1];
+    return Object.values(data.sealed).map(({ sealed, label }) => ({
+      sealed: cmk.addRecipient(sealed, { privateKey: root, newPublicKey }),
       label,
-    }),
-  ));
+    }));
+  });
 }
 
 /** Removing a cluster re-seals every config under a fresh key without it, in one submission. */
@@ -303,7 +317,7 @@ async function setLogging() {
       tenantId: data.tenant_id,
       configId,
       plaintext: JSON.stringify({ provider, ...values }),
-      recipients: [root.encryptionPublic, ...data.clusters.map((c) => cmk.b64d(c.encryption_public))],
+      recipients: recipientKeys(root, data.clusters.map((c) => c.cluster_id)),
     });
     values = null;
     clearInputs(logForm, "kl-label");
