@@ -11,9 +11,10 @@ from __future__ import annotations
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser, Page, sync_playwright
 
 LAUNCH_ARGS = [
     "--headless",
@@ -44,3 +45,30 @@ def launch_chromium(*extra_args: str) -> Iterator[Browser]:
             yield browser
         finally:
             browser.close()
+
+
+# Run from a timer, as page code would: page.evaluate itself is exempt from CSP (DevTools
+# protocol). The result is read after a short wait, never awaited with an eval'd predicate.
+_CSP_PROBES = """() => setTimeout(() => {
+    const out = {};
+    try { eval("1"); out.eval = "ran"; } catch (e) { out.eval = e.name; }
+    try {
+        const s = document.createElement("script");
+        s.textContent = "window.__injected = 1";
+        document.body.appendChild(s);
+    } catch (e) { out.inject = e.name; }
+    try { document.body.innerHTML += "<b>x</b>"; out.html = "ran"; }
+    catch (e) { out.html = e.name; }
+    window.__probe = out;
+}, 0)"""
+
+
+def csp_probe(page: Page) -> dict[str, Any]:
+    """Try eval, an injected inline script and an HTML sink on ``page``; say what happened
+    (``eval``/``html``: the error name or "ran"; ``injected``: whether the script ran)."""
+    page.evaluate(_CSP_PROBES)
+    page.wait_for_timeout(200)
+    result: dict[str, Any] = page.evaluate(
+        "() => ({...window.__probe, injected: window.__injected === 1})"
+    )
+    return result

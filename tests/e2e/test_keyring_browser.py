@@ -32,6 +32,7 @@ from tests.broker.factories import (
     enrol_totp,
     invitation_path,
 )
+from tests.browser import csp_probe
 from tests.keyring.browser import (
     chromium,
     sessions,
@@ -270,24 +271,7 @@ def test_proxy_cluster_is_registered_and_revoked(sessions: Any, alice: Any, acme
 def test_crypto_pages_forbid_eval_and_injected_scripts(sessions: Any, alice: Any) -> None:
     session = sessions(alice)
     page = session.open("/keys/")
-    # page.evaluate itself is exempt from CSP (DevTools protocol), so the probes run from a
-    # timer, as page code would; the result is polled, never waited for with an eval'd predicate.
-    page.evaluate(
-        """() => setTimeout(() => {
-            const out = {};
-            try { eval("1"); out.eval = "ran"; } catch (e) { out.eval = e.name; }
-            try {
-                const s = document.createElement("script");
-                s.textContent = "window.__injected = 1";
-                document.body.appendChild(s);
-            } catch (e) { out.inject = e.name; }
-            try { document.body.innerHTML += "<b>x</b>"; out.html = "ran"; }
-            catch (e) { out.html = e.name; }
-            window.__probe = out;
-        }, 0)"""
-    )
-    page.wait_for_timeout(200)
-    outcome = page.evaluate("() => ({...window.__probe, injected: window.__injected === 1})")
+    outcome = csp_probe(page)
     assert outcome["eval"] == "EvalError"
     assert outcome["injected"] is False
     assert outcome["html"] == "TypeError"  # Trusted Types: no HTML sinks on crypto pages

@@ -34,6 +34,7 @@ from opencmk_crypto import (
 )
 from tenant_security_proxy.verify import ClusterIdentity, verify_cluster, verify_tenant_bundle
 from tests.broker.factories import login
+from tests.browser import csp_probe
 from tests.keyring.browser import chromium, sessions, storage_is_empty, unlock, wait_status
 from tests.keyring.conftest import with_user_key
 
@@ -422,23 +423,7 @@ def test_the_configs_page_forbids_eval_injected_scripts_and_html_sinks(
 ) -> None:
     with_user_key(bob)
     page = sessions(bob).open(f"/kms/tenants/{globex.public_id}/")
-    # page.evaluate is exempt from CSP (DevTools protocol): the probes run from a timer.
-    page.evaluate(
-        """() => setTimeout(() => {
-            const out = {};
-            try { eval("1"); out.eval = "ran"; } catch (e) { out.eval = e.name; }
-            try {
-                const s = document.createElement("script");
-                s.textContent = "window.__injected = 1";
-                document.body.appendChild(s);
-            } catch (e) { out.inject = e.name; }
-            try { document.body.innerHTML += "<b>x</b>"; out.html = "ran"; }
-            catch (e) { out.html = e.name; }
-            window.__probe = out;
-        }, 0)"""
-    )
-    page.wait_for_timeout(200)
-    outcome = page.evaluate("() => ({...window.__probe, injected: window.__injected === 1})")
+    outcome = csp_probe(page)
     assert outcome["eval"] == "EvalError"
     assert outcome["injected"] is False
     assert outcome["html"] == "TypeError"  # Trusted Types: no HTML sinks
